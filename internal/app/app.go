@@ -1,0 +1,191 @@
+// Package app builds Linli from its configuration: the database, the
+// platform services, the modules and the HTTP server. The command line and
+// the end-to-end tests both start the program through it.
+package app
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/linli/linli/internal/area"
+	"github.com/linli/linli/internal/platform/account"
+	"github.com/linli/linli/internal/platform/audit"
+	"github.com/linli/linli/internal/platform/auth"
+	"github.com/linli/linli/internal/platform/config"
+	"github.com/linli/linli/internal/platform/db"
+	"github.com/linli/linli/internal/platform/i18n"
+	"github.com/linli/linli/internal/platform/web"
+	webassets "github.com/linli/linli/web"
+)
+
+// App is a running Linli.
+type App struct {
+	Cfg     config.Config
+	Log     *slog.Logger
+	DB      *db.DB
+	Catalog *i18n.Catalog
+	Audit   *audit.Log
+	Auth    *auth.Service
+	Areas   *area.Service
+	Server  *web.Server
+	Metrics *prometheus.Registry
+	Now     func() time.Time
+}
+
+// NewLogger builds the program's logger.
+func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Open connects to the database (migrating it) and builds the services,
+// without the web server: what CLI commands need.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
+	d, err := db.Open(ctx, db.Options{DSN: cfg.DB, Sync: cfg.SQLiteSync, Migrate: true, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	cat, err := Catalog()
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	a := &App{Cfg: cfg, Log: log, DB: d, Catalog: cat, Now: time.Now}
+	a.Audit = audit.New(d, a.Now)
+	a.Auth = auth.NewService(d, a.Audit, a.Now)
+	a.Areas = area.NewService(d, a.Audit, a.Now)
+	return a, nil
+}
+
+// New builds the whole program, web server included. Templates and
+// translations are checked here, so a broken one stops the start.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	a, err := Open(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.buildServer(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) buildServer() error {
+	render, err := web.NewRenderer(a.Catalog, webassets.Static(),
+		web.TemplateSet{FS: webassets.Templates, Dir: "templates"},
+		web.TemplateSet{FS: area.Templates, Dir: "templates"})
+	if err != nil {
+		return err
+	}
+	a.Metrics = prometheus.NewRegistry()
+	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s := web.NewServer(a.Catalog, render, a.Auth, a.Log, a.Metrics)
+	a.Server = s
+	a.routes()
+	return nil
+}
+
+// routes is the route table of the whole program, module by module.
+func (a *App) routes() {
+	s := a.Server
+	s.Handle(web.Route{Pattern: "GET /static/", Access: web.Public}, s.Static())
+	s.Handle(web.Route{Pattern: "GET /healthz", Access: web.Public}, a.healthz)
+	s.Handle(web.Route{Pattern: "GET /readyz", Access: web.Public}, a.readyz)
+	s.Handle(web.Route{Pattern: "GET /metrics"}, a.metrics)
+	s.Handle(web.Route{Pattern: "GET /{$}"}, a.home)
+	s.Handle(web.Route{Pattern: "GET /", Access: web.Public}, a.notFound)
+	account.Routes(s, a.Auth)
+	area.Routes(s, a.Areas)
+}
+
+// Listen opens the configured address (":0" picks a free port).
+func (a *App) Listen() (net.Listener, error) {
+	return net.Listen("tcp", a.Cfg.Addr)
+}
+
+// Serve answers HTTP on l until ctx ends, then lets running requests finish.
+func (a *App) Serve(ctx context.Context, l net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.Server.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	go a.housekeeping(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), a.Cfg.Shutdown)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if errors.Is(<-errc, http.ErrServerClosed) {
+		return err
+	}
+	return err
+}
+
+// housekeeping purges expired sessions once an hour.
+func (a *App) housekeeping(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := a.Auth.PurgeExpired(ctx); err != nil {
+				a.Log.Warn("purging sessions", "err", err)
+			}
+		}
+	}
+}
+
+// Close releases the database; queued writes are answered first.
+func (a *App) Close() error { return a.DB.Close() }
+
+// IsLocal reports whether the deployment is an embedded SQLite one.
+func (a *App) IsLocal() bool { return a.DB.Kind == db.SQLite }
+
+// dataDir is where a SQLite deployment keeps its files.
+func (a *App) dataDir() string {
+	if a.DB.Path == "" {
+		return ""
+	}
+	i := strings.LastIndexAny(a.DB.Path, "/"+string(os.PathSeparator))
+	if i < 0 {
+		return "."
+	}
+	return a.DB.Path[:i]
+}
+
+// Catalog loads the message catalogs of the platform and every module.
+func Catalog() (*i18n.Catalog, error) {
+	return i18n.Load(i18n.Platform, area.Locales)
+}

@@ -1,0 +1,95 @@
+package app
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/linli/linli/internal/area"
+	"github.com/linli/linli/internal/platform/auth"
+	"github.com/linli/linli/internal/platform/db"
+	"github.com/linli/linli/internal/platform/errs"
+	"github.com/linli/linli/internal/platform/web"
+)
+
+func (a *App) healthz(w http.ResponseWriter, r *http.Request) error {
+	web.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+// readyz answers 200 when the database answers and carries the schema this
+// binary expects; a load balancer sends traffic only then.
+func (a *App) readyz(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	v, err := a.DB.SchemaVersion(ctx)
+	if err != nil {
+		return errs.E(errs.Unavailable, "err.not_ready", err.Error())
+	}
+	if want := db.LatestVersion(); v != want {
+		return errs.E(errs.Unavailable, "err.schema_version", v, want)
+	}
+	web.JSON(w, http.StatusOK, map[string]any{"status": "ready", "schema": v})
+	return nil
+}
+
+// metrics serves Prometheus figures to holders of a token with the
+// "metrics" scope (or an administrator's session), not to the public.
+func (a *App) metrics(w http.ResponseWriter, r *http.Request) error {
+	if err := auth.From(r.Context()).Require(auth.MetricsRead, ""); err != nil {
+		return err
+	}
+	promhttp.HandlerFor(a.Metrics, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+	return nil
+}
+
+func (a *App) notFound(w http.ResponseWriter, r *http.Request) error {
+	return errs.E(errs.NotFound, "err.page_not_found")
+}
+
+// roleCard is one role's part of the home page: what it is for and where
+// to go.
+type roleCard struct {
+	Role  auth.Role
+	Areas []auth.GrantInfo
+	Links []link
+}
+
+type link struct {
+	Href, Key string
+}
+
+// roleLinks lists, per role, the pages that exist for it today. Modules
+// add theirs as they land.
+var roleLinks = map[auth.Role][]link{
+	auth.Resident:          {{"/areas", "home.link.my_community"}},
+	auth.GridWorker:        {{"/areas", "home.link.my_grids"}},
+	auth.CommunityStaff:    {{"/areas", "home.link.community_areas"}},
+	auth.StreetStaff:       {{"/areas", "home.link.street_areas"}},
+	auth.DepartmentHandler: {{"/areas", "home.link.areas"}},
+	auth.Supervisor:        {{"/areas", "home.link.areas"}},
+	auth.Admin:             {{"/admin/users", "home.link.users"}, {"/areas", "home.link.areas"}},
+}
+
+func (a *App) home(w http.ResponseWriter, r *http.Request) error {
+	p := auth.From(r.Context())
+	var cards []roleCard
+	for _, role := range p.Roles() {
+		c := roleCard{Role: role, Links: roleLinks[role]}
+		for _, g := range p.Grants {
+			if g.Role == role {
+				c.Areas = append(c.Areas, g)
+			}
+		}
+		cards = append(cards, c)
+	}
+	counts, err := a.Areas.Count(r.Context())
+	if err != nil {
+		return err
+	}
+	return a.Server.Render(w, r, "home", web.PageData{Title: "home.title", Data: map[string]any{
+		"Cards": cards, "Counts": counts, "Levels": []area.Level{area.District, area.Street, area.Community, area.Grid},
+	}})
+}

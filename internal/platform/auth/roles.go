@@ -1,0 +1,74 @@
+package auth
+
+import "slices"
+
+// Role is what a person does in Linli. A user holds roles through grants,
+// each over an area subtree.
+type Role string
+
+const (
+	Resident          Role = "resident"           // 居民
+	GridWorker        Role = "grid_worker"        // 网格员
+	CommunityStaff    Role = "community_staff"    // 社区工作者
+	StreetStaff       Role = "street_staff"       // 街道工作人员
+	DepartmentHandler Role = "department_handler" // 职能部门处置人员
+	Supervisor        Role = "supervisor"         // 监督考核
+	Admin             Role = "admin"              // 系统管理员
+)
+
+// Roles lists every role, most local first.
+var Roles = []Role{Resident, GridWorker, CommunityStaff, StreetStaff, DepartmentHandler, Supervisor, Admin}
+
+// ValidRole reports whether r is a known role.
+func ValidRole(r Role) bool { return slices.Contains(Roles, r) }
+
+// Perm is a permission checked by services. Modules name theirs here so the
+// whole matrix reads in one place.
+type Perm string
+
+const (
+	AreaRead    Perm = "area.read"
+	AreaManage  Perm = "area.manage"
+	UserManage  Perm = "user.manage"
+	AuditRead   Perm = "audit.read"
+	MetricsRead Perm = "metrics.read"
+)
+
+// rolePerms is the permission matrix. Each grant gives its role's
+// permissions within the grant's area subtree.
+var rolePerms = map[Role][]Perm{
+	Resident:          {AreaRead},
+	GridWorker:        {AreaRead},
+	CommunityStaff:    {AreaRead},
+	StreetStaff:       {AreaRead},
+	DepartmentHandler: {AreaRead},
+	Supervisor:        {AreaRead, AuditRead},
+	Admin:             {AreaRead, AreaManage, UserManage, AuditRead, MetricsRead},
+}
+
+// Scope limits what an API token may do, on top of its user's grants.
+type Scope string
+
+const (
+	ScopeRead    Scope = "read"    // GET anything the user may read
+	ScopeWrite   Scope = "write"   // change what the user may change
+	ScopeAdmin   Scope = "admin"   // accounts and audit
+	ScopeMetrics Scope = "metrics" // /metrics for Prometheus
+)
+
+// Scopes lists every token scope.
+var Scopes = []Scope{ScopeRead, ScopeWrite, ScopeAdmin, ScopeMetrics}
+
+// scopeOf says which token scope a permission needs.
+func scopeOf(p Perm) Scope {
+	switch p {
+	case UserManage, AuditRead:
+		return ScopeAdmin
+	case MetricsRead:
+		return ScopeMetrics
+	}
+	if len(p) > 5 && p[len(p)-5:] == ".read" {
+		return ScopeRead
+	}
+	return ScopeWrite
+}

@@ -1,0 +1,97 @@
+// Package config reads Linli's settings from flags, each with a LINLI_*
+// environment equivalent (the flag wins), and checks them before anything
+// starts.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything the program can be told.
+type Config struct {
+	DB         string // sqlite:PATH | postgres://…
+	Addr       string
+	Demo       bool
+	LogFormat  string // text | json
+	LogLevel   string // debug | info | warn | error
+	SQLiteSync string // FULL | NORMAL
+	Shutdown   time.Duration
+}
+
+// Default is the configuration of a fresh checkout.
+func Default() Config {
+	return Config{DB: "sqlite:./linli-data/linli.db", Addr: "127.0.0.1:8080", LogFormat: "text",
+		LogLevel: "info", SQLiteSync: "FULL", Shutdown: 15 * time.Second}
+}
+
+// Env names the environment variable of a flag: --db → LINLI_DB.
+func Env(flagName string) string {
+	return "LINLI_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// Register adds the flags that every database-using command shares.
+func (c *Config) Register(fs *flag.FlagSet) {
+	str(fs, &c.DB, "db", "database: sqlite:PATH or postgres://USER@HOST/DB")
+	str(fs, &c.LogFormat, "log-format", "log format: text or json")
+	str(fs, &c.LogLevel, "log-level", "log level: debug, info, warn or error")
+	str(fs, &c.SQLiteSync, "sqlite-sync", "SQLite synchronous: FULL (survives power loss) or NORMAL")
+}
+
+// RegisterServe adds the flags of `linli serve`.
+func (c *Config) RegisterServe(fs *flag.FlagSet) {
+	c.Register(fs)
+	str(fs, &c.Addr, "addr", "address to listen on")
+	boolean(fs, &c.Demo, "demo", "fill an empty database with demo areas and accounts")
+	dur(fs, &c.Shutdown, "shutdown-timeout", "how long to wait for requests at shutdown")
+}
+
+func str(fs *flag.FlagSet, p *string, name, usage string) {
+	if v, ok := os.LookupEnv(Env(name)); ok {
+		*p = v
+	}
+	fs.StringVar(p, name, *p, usage+" ["+Env(name)+"]")
+}
+
+func boolean(fs *flag.FlagSet, p *bool, name, usage string) {
+	if v, ok := os.LookupEnv(Env(name)); ok {
+		b, err := strconv.ParseBool(v)
+		*p = err == nil && b
+	}
+	fs.BoolVar(p, name, *p, usage+" ["+Env(name)+"]")
+}
+
+func dur(fs *flag.FlagSet, p *time.Duration, name, usage string) {
+	if v, ok := os.LookupEnv(Env(name)); ok {
+		if d, err := time.ParseDuration(v); err == nil {
+			*p = d
+		}
+	}
+	fs.DurationVar(p, name, *p, usage+" ["+Env(name)+"]")
+}
+
+// Check reports the first setting that cannot work, naming it.
+func (c *Config) Check() error {
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("--log-format %q: use text or json", c.LogFormat)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("--log-level %q: use debug, info, warn or error", c.LogLevel)
+	}
+	if s := strings.ToUpper(c.SQLiteSync); s != "FULL" && s != "NORMAL" {
+		return fmt.Errorf("--sqlite-sync %q: use FULL or NORMAL", c.SQLiteSync)
+	}
+	if c.Addr != "" {
+		if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+			return fmt.Errorf("--addr %q: want HOST:PORT, e.g. 127.0.0.1:8080", c.Addr)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,216 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/linli/linli/internal/platform/auth"
+	"github.com/linli/linli/internal/platform/i18n"
+)
+
+// PageData is what a handler gives a page.
+type PageData struct {
+	Title string // message key
+	Data  any
+}
+
+// Page is what templates see as dot.
+type Page struct {
+	PageData
+	Lang      i18n.Lang
+	LargeText bool
+	User      *auth.Principal
+	Path      string
+	RequestID string
+	catalog   *i18n.Catalog
+}
+
+// T translates a key in the page's language.
+func (p *Page) T(key string, args ...any) string { return p.catalog.T(p.Lang, key, args...) }
+
+// Langs lists the languages to offer.
+func (p *Page) Langs() []i18n.Lang { return i18n.Langs }
+
+// Renderer holds the parsed templates and the static assets.
+type Renderer struct {
+	pages   map[string]*template.Template
+	catalog *i18n.Catalog
+	static  map[string]asset // by hashed name
+	hashed  map[string]string
+}
+
+type asset struct {
+	body  []byte
+	ctype string
+}
+
+// TemplateSet is a module's templates: pages under Dir, each file one page
+// named Prefix + file name without ".html".
+type TemplateSet struct {
+	FS     fs.FS
+	Dir    string
+	Prefix string
+}
+
+// NewRenderer parses the layout (layout.html and partials named _*.html in
+// base) and every page of every set, and fails at start-up on a template
+// error or on a translation key the catalog lacks.
+func NewRenderer(c *i18n.Catalog, static fs.FS, base TemplateSet, sets ...TemplateSet) (*Renderer, error) {
+	r := &Renderer{pages: map[string]*template.Template{}, catalog: c, static: map[string]asset{}, hashed: map[string]string{}}
+	if err := r.loadStatic(static); err != nil {
+		return nil, err
+	}
+	funcs := template.FuncMap{
+		"asset":    r.Asset,
+		"date":     func(t time.Time) string { return t.In(chinaTime).Format("2006-01-02") },
+		"datetime": func(t time.Time) string { return t.In(chinaTime).Format("2006-01-02 15:04") },
+		"roleKey":  func(role auth.Role) string { return "role." + string(role) },
+	}
+	layout := template.New("layout").Funcs(funcs)
+	files, err := fs.Glob(base.FS, path.Join(base.Dir, "*.html"))
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		name := path.Base(f)
+		if name == "layout.html" || strings.HasPrefix(name, "_") {
+			if err := parseInto(layout, base.FS, f, c); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, set := range append([]TemplateSet{base}, sets...) {
+		files, err := fs.Glob(set.FS, path.Join(set.Dir, "*.html"))
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			name := path.Base(f)
+			if name == "layout.html" || strings.HasPrefix(name, "_") {
+				continue
+			}
+			t, err := layout.Clone()
+			if err != nil {
+				return nil, err
+			}
+			if err := parseInto(t, set.FS, f, c); err != nil {
+				return nil, err
+			}
+			r.pages[set.Prefix+strings.TrimSuffix(name, ".html")] = t
+		}
+	}
+	return r, nil
+}
+
+// China Standard Time has no daylight saving; a fixed zone avoids needing
+// the tz database on the server.
+var chinaTime = time.FixedZone("CST", 8*3600)
+
+var tKeyRE = regexp.MustCompile(`\.T\s+"([^"]+)"`)
+
+func parseInto(t *template.Template, fsys fs.FS, file string, c *i18n.Catalog) error {
+	b, err := fs.ReadFile(fsys, file)
+	if err != nil {
+		return err
+	}
+	for _, m := range tKeyRE.FindAllStringSubmatch(string(b), -1) {
+		if !c.Has(m[1]) {
+			return fmt.Errorf("template %s: translation key %q is missing from the catalog", file, m[1])
+		}
+	}
+	if _, err := t.New(path.Base(file)).Parse(string(b)); err != nil {
+		return fmt.Errorf("template %s: %w", file, err)
+	}
+	return nil
+}
+
+func (r *Renderer) loadStatic(static fs.FS) error {
+	return fs.WalkDir(static, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(static, p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		ext := path.Ext(p)
+		hashed := strings.TrimSuffix(p, ext) + "." + hex.EncodeToString(sum[:5]) + ext
+		r.static[hashed] = asset{body: b, ctype: mime.TypeByExtension(ext)}
+		r.hashed[p] = "/static/" + hashed
+		return nil
+	})
+}
+
+// Asset returns the content-hashed URL of a static file; it panics at the
+// first render of a template naming a file that does not exist, which the
+// page tests catch.
+func (r *Renderer) Asset(name string) string {
+	u, ok := r.hashed[name]
+	if !ok {
+		panic("unknown asset " + name)
+	}
+	return u
+}
+
+// ServeStatic serves /static/{name}, cached for a year: the name changes
+// with the content.
+func (r *Renderer) ServeStatic(w http.ResponseWriter, req *http.Request) {
+	a, ok := r.static[strings.TrimPrefix(req.URL.Path, "/static/")]
+	if !ok {
+		http.NotFound(w, req)
+		return
+	}
+	w.Header().Set("Content-Type", a.ctype)
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	w.Write(a.body)
+}
+
+// Page renders the named page inside the layout.
+func (r *Renderer) Page(w http.ResponseWriter, req *http.Request, status int, name string, d PageData) error {
+	t, ok := r.pages[name]
+	if !ok {
+		return fmt.Errorf("no page template %q", name)
+	}
+	rc := Ctx(req.Context())
+	p := &Page{PageData: d, Lang: rc.Lang, LargeText: rc.LargeText, User: auth.From(req.Context()),
+		Path: req.URL.Path, RequestID: rc.RequestID, catalog: r.catalog}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// Render renders a page with status 200.
+func (s *Server) Render(w http.ResponseWriter, r *http.Request, name string, d PageData) error {
+	return s.render.Page(w, r, http.StatusOK, name, d)
+}
+
+// Static is the handler for /static/.
+func (s *Server) Static() HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		s.render.ServeStatic(w, r)
+		return nil
+	}
+}
+
+// RenderStatus renders a page with the given status (a form shown again
+// with its errors).
+func (s *Server) RenderStatus(w http.ResponseWriter, r *http.Request, status int, name string, d PageData) error {
+	return s.render.Page(w, r, status, name, d)
+}
