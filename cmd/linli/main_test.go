@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/linli/linli/internal/app"
+	"github.com/linli/linli/internal/area"
+	"github.com/linli/linli/internal/platform/auth"
+	"github.com/linli/linli/internal/platform/config"
+	"github.com/linli/linli/internal/platform/db"
+)
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func linli(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
+	return result{code, out.String(), errOut.String()}
+}
+
+// newDB returns a --db flag for a fresh SQLite file holding one street
+// with two communities.
+func newDB(t *testing.T) (flag, path string) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "linli.db")
+	cfg := config.Default()
+	cfg.DB = "sqlite:" + path
+	a, err := app.Open(context.Background(), cfg, app.NewLogger(cfg, &bytes.Buffer{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ctx := auth.WithPrincipal(context.Background(), auth.System())
+	for _, na := range []area.NewArea{
+		{Code: "370613", Name: "莱山区", Level: area.District},
+		{Code: "370613001", Name: "黄海路街道", Level: area.Street, Parent: "370613"},
+		{Code: "370613001001", Name: "岱山社区", Level: area.Community, Parent: "370613001"},
+		{Code: "370613001002", Name: "黄海社区", Level: area.Community, Parent: "370613001"},
+	} {
+		if _, err := a.Areas.Create(ctx, na); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return "--db=sqlite:" + path, path
+}
+
+func expect(t *testing.T, r result, code int, fragments ...string) {
+	t.Helper()
+	if r.code != code {
+		t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", r.code, code, r.stdout, r.stderr)
+	}
+	for _, f := range fragments {
+		if !strings.Contains(r.stdout+r.stderr, f) {
+			t.Errorf("output lacks %q\nstdout: %s\nstderr: %s", f, r.stdout, r.stderr)
+		}
+	}
+}
+
+func TestUsage(t *testing.T) {
+	expect(t, linli(t, ""), exitOK, "serve", "user", "audit")
+	expect(t, linli(t, "", "frobnicate"), exitUsage, "unknown command")
+	expect(t, linli(t, "", "user"), exitUsage, "linli user create")
+}
+
+func TestUserLifecycle(t *testing.T) {
+	dbFlag, _ := newDB(t)
+	expect(t, linli(t, "correct horse battery\n", "user", "create", dbFlag, "--name", "wangfang", "--role", "community_staff",
+		"--area", "370613001001", "--display-name", "王芳", "--password-stdin"), exitOK, "wangfang")
+	expect(t, linli(t, "", "user", "list", dbFlag), exitOK, "wangfang", "王芳", "community_staff@370613001001")
+	expect(t, linli(t, "", "user", "grant", dbFlag, "--name", "wangfang", "--role", "grid_worker", "--area", "370613001002"), exitOK)
+	expect(t, linli(t, "", "user", "list", dbFlag), exitOK, "grid_worker@370613001002")
+	expect(t, linli(t, "", "user", "revoke", dbFlag, "--name", "wangfang", "--role", "grid_worker", "--area", "370613001002"), exitOK)
+	if r := linli(t, "", "user", "list", dbFlag); strings.Contains(r.stdout, "grid_worker") {
+		t.Fatalf("revoked grant still listed:\n%s", r.stdout)
+	}
+	expect(t, linli(t, "another good password\n", "user", "set-password", dbFlag, "--name", "wangfang", "--password-stdin"), exitOK)
+}
+
+// Bad input: a clear message in both languages, a usage exit code, and
+// nothing written.
+func TestUserBadInput(t *testing.T) {
+	dbFlag, _ := newDB(t)
+	create := func(stdin string, extra ...string) result {
+		return linli(t, stdin, append([]string{"user", "create", dbFlag}, extra...)...)
+	}
+	expect(t, create("correct horse battery\n", "--name", "li", "--role", "grid_worker", "--area", "370613001001", "--password-stdin"), exitOK)
+	expect(t, create("correct horse battery\n", "--name", "li", "--role", "grid_worker", "--area", "370613001001", "--password-stdin"),
+		exitUsage, "已被使用", "is taken")
+	expect(t, create("short\n", "--name", "zhao", "--role", "grid_worker", "--area", "370613001001", "--password-stdin"),
+		exitUsage, "密码至少 10 位", "at least 10 characters")
+	expect(t, create("correct horse battery\n", "--name", "zhao", "--role", "mayor", "--area", "370613001001", "--password-stdin"),
+		exitUsage, "mayor")
+	expect(t, create("correct horse battery\n", "--name", "zhao", "--role", "grid_worker", "--area", "999999999999", "--password-stdin"),
+		exitUsage, "999999999999")
+	expect(t, create("", "--name", "zhao", "--role", "grid_worker", "--area", "370613001001"), exitUsage, "--password-stdin")
+	expect(t, create("", "--name", "zhao", "--role", "grid_worker", "--area", "370613001001", "--password-stdin"), exitUsage, "no password")
+	if r := linli(t, "", "user", "list", dbFlag); strings.Contains(r.stdout, "zhao") {
+		t.Fatalf("a refused account was created:\n%s", r.stdout)
+	}
+	expect(t, linli(t, "", "user", "revoke", dbFlag, "--name", "li", "--role", "grid_worker", "--area", "370613001002"),
+		exitUsage, "没有这个授权", "does not hold")
+	expect(t, linli(t, "", "user", "grant", dbFlag, "--name", "nobody", "--role", "grid_worker", "--area", "370613001002"),
+		exitUsage, "nobody")
+}
+
+func TestTokenCreate(t *testing.T) {
+	dbFlag, _ := newDB(t)
+	expect(t, linli(t, "correct horse battery\n", "user", "create", dbFlag, "--name", "ops", "--role", "admin", "--password-stdin"), exitOK)
+	r := linli(t, "", "token", "create", dbFlag, "--user", "ops", "--scope", "read,metrics", "--expires", "720h")
+	expect(t, r, exitOK)
+	if tok := strings.TrimSpace(r.stdout); !strings.HasPrefix(tok, "lnl_") || strings.Contains(tok, " ") {
+		t.Fatalf("stdout should hold the token alone, got %q", r.stdout)
+	}
+	expect(t, linli(t, "", "token", "create", dbFlag, "--user", "ops", "--scope", "root"), exitUsage, "root")
+	expect(t, linli(t, "", "token", "create", dbFlag, "--user", "ghost"), exitUsage, "ghost")
+	expect(t, linli(t, "", "token", "create", dbFlag, "--user", "ops", "--expires", "soon"), exitUsage)
+}
+
+// Someone edits the audit log with a SQL tool: verify names the row.
+func TestAuditVerifyNamesTheEditedRow(t *testing.T) {
+	dbFlag, path := newDB(t)
+	expect(t, linli(t, "correct horse battery\n", "user", "create", dbFlag, "--name", "li", "--role", "grid_worker",
+		"--area", "370613001001", "--password-stdin"), exitOK)
+	expect(t, linli(t, "", "audit", "verify", dbFlag), exitOK, "intact")
+	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var id int64
+	if err := raw.QueryRow("SELECT id FROM audit_log WHERE action = 'user.create'").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec("UPDATE audit_log SET target_id = 'someone-else' WHERE id = ?", id); err != nil {
+		t.Fatal(err)
+	}
+	r := linli(t, "", "audit", "verify", dbFlag)
+	expect(t, r, exitBroken, "NOT intact", "row id "+itoa(id))
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestBadDatabaseFlags(t *testing.T) {
+	expect(t, linli(t, "", "migrate", "--db", "mysql://localhost/x"), exitUsage, "sqlite:", "postgres://")
+	r := linli(t, "", "migrate", "--db", "postgres://linli:hunter2@127.0.0.1:1/linli?connect_timeout=2")
+	expect(t, r, exitFailed, "无法连接数据库", "Cannot connect to the database")
+	if strings.Contains(r.stderr, "hunter2") {
+		t.Fatalf("the password was printed: %s", r.stderr)
+	}
+	expect(t, linli(t, "", "serve", "--addr", "nonsense"), exitUsage, "--addr")
+	expect(t, linli(t, "", "serve", "--log-format", "xml"), exitUsage, "--log-format")
+}
+
+func TestMigrateReportsTheVersion(t *testing.T) {
+	dbFlag, _ := newDB(t)
+	expect(t, linli(t, "", "migrate", dbFlag), exitOK, "version "+itoa(db.LatestVersion()))
+}
