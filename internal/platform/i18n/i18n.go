@@ -29,8 +29,6 @@ const Default = ZH
 // Langs lists the supported languages, default first.
 var Langs = []Lang{ZH, EN}
 
-var matcher = language.NewMatcher([]language.Tag{language.SimplifiedChinese, language.English})
-
 // Parse accepts a user's choice ("zh", "zh-CN", "en", "en-GB", …) and
 // reports false for anything unsupported.
 func Parse(s string) (Lang, bool) {
@@ -52,17 +50,20 @@ func Parse(s string) (Lang, bool) {
 	return "", false
 }
 
-// Match picks a language from an Accept-Language header.
+// Match picks a language from an Accept-Language header: the first tag,
+// by preference, whose language Linli speaks. Any Chinese (zh-TW too) gets
+// Simplified Chinese, which its readers read, rather than English.
 func Match(acceptLanguage string) Lang {
 	tags, _, err := language.ParseAcceptLanguage(acceptLanguage)
-	if err != nil || len(tags) == 0 {
+	if err != nil {
 		return Default
 	}
-	_, i, conf := matcher.Match(tags...)
-	if conf == language.No {
-		return Default
+	for _, t := range tags {
+		if l, ok := Parse(t.String()); ok {
+			return l
+		}
 	}
-	return Langs[i]
+	return Default
 }
 
 // Catalog maps keys to messages per language.
