@@ -110,3 +110,36 @@ func codesOf(as []area.Area) []string {
 	}
 	return out
 }
+
+// Whatever the role, a grant on one community opens nothing of another:
+// reading it is "not found" (its existence is not revealed), changing it
+// is forbidden, and listing never shows it.
+func TestEveryRoleStaysInItsCommunity(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		svc := area.NewService(d, audit.New(d, nil), nil)
+		seed(t, svc)
+		dai, _ := svc.Get(auth.WithPrincipal(context.Background(), auth.System()), "370613001001")
+		for _, role := range auth.Roles {
+			if role == auth.Admin {
+				continue // administrators are global by design
+			}
+			ctx := auth.WithPrincipal(context.Background(), &auth.Principal{UserID: 1, Name: string(role),
+				Grants: []auth.GrantInfo{{Role: role, AreaID: dai.ID, AreaPath: dai.Path, AreaCode: dai.Code}}})
+			if _, err := svc.Get(ctx, "370613001002"); errs.CodeOf(err) != errs.NotFound {
+				t.Errorf("%s reads another community: %v", role, err)
+			}
+			if _, err := svc.Create(ctx, area.NewArea{Code: "370613001002001", Name: "网格", Level: area.Grid, Parent: "370613001002"}); errs.CodeOf(err) != errs.Forbidden {
+				t.Errorf("%s changes another community: %v", role, err)
+			}
+			list, err := svc.List(ctx, area.ListQuery{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range list {
+				if a.Code == "370613001002" || a.Code == "370613001" {
+					t.Errorf("%s lists %s", role, a.Code)
+				}
+			}
+		}
+	})
+}
