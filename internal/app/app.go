@@ -10,8 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -169,21 +167,6 @@ func (a *App) housekeeping(ctx context.Context) {
 
 // Close releases the database; queued writes are answered first.
 func (a *App) Close() error { return a.DB.Close() }
-
-// IsLocal reports whether the deployment is an embedded SQLite one.
-func (a *App) IsLocal() bool { return a.DB.Kind == db.SQLite }
-
-// dataDir is where a SQLite deployment keeps its files.
-func (a *App) dataDir() string {
-	if a.DB.Path == "" {
-		return ""
-	}
-	i := strings.LastIndexAny(a.DB.Path, "/"+string(os.PathSeparator))
-	if i < 0 {
-		return "."
-	}
-	return a.DB.Path[:i]
-}
 
 // Catalog loads the message catalogs of the platform and every module.
 func Catalog() (*i18n.Catalog, error) {

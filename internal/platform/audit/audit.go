@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"hash/fnv"
 	"strconv"
 	"strings"
@@ -271,9 +270,6 @@ func (l *Log) verifyChain(ctx context.Context, chain int, hd head) (int64, *Brea
 	}
 	return n, nil, nil
 }
-
-// ErrBroken is returned by callers that treat a broken log as an error.
-var ErrBroken = errors.New("audit log is not intact")
 
 // String describes a break for people.
 func (b *Break) String() string {

@@ -19,7 +19,8 @@ const (
 	argonThreads = 1
 	argonKeyLen  = 32
 
-	minKeyLen = 16 // shortest stored key CheckPassword trusts
+	minKeyLen    = 16        // shortest stored key CheckPassword trusts
+	maxMemoryKiB = 256 << 10 // a stored hash asking for more is damaged, not a reason to allocate it
 )
 
 // HashPassword returns an argon2id hash in the PHC string format.
@@ -50,7 +51,7 @@ func CheckPassword(hash, password string) bool {
 	// A damaged hash must read as "no match", never as a panic (argon2
 	// panics on t or p of 0, and on an empty key) nor as a match: a key cut
 	// to a byte or two would accept most passwords.
-	if err1 != nil || err2 != nil || t < 1 || p < 1 || len(salt) == 0 || len(want) < minKeyLen {
+	if err1 != nil || err2 != nil || t < 1 || p < 1 || len(salt) == 0 || len(want) < minKeyLen || m > maxMemoryKiB {
 		return false
 	}
 	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))

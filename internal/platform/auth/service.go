@@ -289,38 +289,40 @@ func (s *Service) SetPreferences(ctx context.Context, locale string, largeText b
 	})
 }
 
-// ListUsers returns the accounts the caller manages: all of them for a
-// global administrator.
+// ListUsers returns the accounts the caller manages, with their grants:
+// all of them for a global administrator. One query, grouped here.
 func (s *Service) ListUsers(ctx context.Context) ([]User, error) {
 	p := From(ctx)
 	if !p.CanAnywhere(UserManage) {
 		return nil, p.Require(UserManage, "")
 	}
-	cond, args := p.Filter(UserManage, "g.area_id", 1)
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT id, name, display_name, locale, large_text, disabled, created_at
-		FROM users WHERE `+globalOr(cond)+` id IN (SELECT g.user_id FROM grants g WHERE `+cond+`) ORDER BY name`, args...)
+	cond, args := p.Filter(UserManage, "g2.area_id", 1)
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT u.id, u.name, u.display_name, u.locale, u.large_text, u.disabled, u.created_at,
+		COALESCE(g.id, 0), COALESCE(g.role, ''), COALESCE(g.area_id, 0), COALESCE(a.path, ''), COALESCE(a.code, ''), COALESCE(a.name, '')
+		FROM users u LEFT JOIN grants g ON g.user_id = u.id LEFT JOIN areas a ON a.id = g.area_id
+		WHERE `+globalOr(cond)+` u.id IN (SELECT g2.user_id FROM grants g2 WHERE `+cond+`)
+		ORDER BY u.name, g.id`, args...)
 	if err != nil {
 		return nil, err
 	}
+	defer rows.Close()
 	var out []User
 	for rows.Next() {
 		var u User
-		if err := rows.Scan(&u.ID, &u.Name, &u.DisplayName, &u.Locale, &u.LargeText, &u.Disabled, &u.CreatedAt); err != nil {
-			rows.Close()
+		var g GrantInfo
+		if err := rows.Scan(&u.ID, &u.Name, &u.DisplayName, &u.Locale, &u.LargeText, &u.Disabled, &u.CreatedAt,
+			&g.ID, &g.Role, &g.AreaID, &g.AreaPath, &g.AreaCode, &g.AreaName); err != nil {
 			return nil, err
 		}
-		out = append(out, u)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for i := range out {
-		if out[i].Grants, err = s.grants(ctx, out[i].ID); err != nil {
-			return nil, err
+		if len(out) == 0 || out[len(out)-1].ID != u.ID {
+			out = append(out, u)
+		}
+		if g.ID != 0 {
+			last := &out[len(out)-1]
+			last.Grants = append(last.Grants, g)
 		}
 	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // globalOr lets a global manager also see accounts that hold no grant yet.

@@ -61,6 +61,9 @@ func (s *Service) CreateToken(ctx context.Context, nt NewToken) (string, error) 
 	}
 	var v errs.Validation
 	v.Check(nt.Name != "" && utf8.RuneCountInString(nt.Name) <= 64, "name", "err.token.name")
+	for _, sc := range nt.Scopes {
+		v.Check(slices.Contains(Scopes, sc), "scope", "err.token.scope_unknown", string(sc))
+	}
 	v.Check(nt.Expires >= 0 && nt.Expires <= 5*366*24*time.Hour, "expires", "err.token.expires")
 	if err := v.Err(); err != nil {
 		return "", err
