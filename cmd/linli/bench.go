@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/linli/linli/internal/platform/db"
+	"github.com/linli/linli/internal/platform/geo"
 )
 
 type durationFlag struct{ d time.Duration }
@@ -27,8 +28,12 @@ func (f *durationFlag) Set(s string) error {
 }
 
 func bench(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "locate" {
+		return benchLocate(ctx, args[1:], stdout)
+	}
 	if len(args) == 0 || args[0] != "write" {
-		return usageErr("用法 / usage: linli bench write [--clients 32] [--duration 5s] [--db postgres://…]")
+		return usageErr("用法 / usage:\n  linli bench write [--clients 32] [--duration 5s] [--db postgres://…]\n" +
+			"  linli bench locate --polygons F.geojson | --hex N  [--points 1000000] [--seed 1]")
 	}
 	fs := flag.NewFlagSet("linli bench write", flag.ContinueOnError)
 	clients := fs.Int("clients", 32, "concurrent clients")
@@ -91,4 +96,47 @@ func printJSON(w io.Writer, v any) error {
 	}
 	_, err = fmt.Fprintln(w, string(b))
 	return err
+}
+
+// benchLocate measures point → grid lookups on one goroutine, over the
+// polygons of a GeoJSON file or a generated city of hexagonal grids.
+func benchLocate(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("linli bench locate", flag.ContinueOnError)
+	polygons := fs.String("polygons", "", "GeoJSON file of polygons")
+	hex := fs.Int("hex", 0, "generate a city of N hexagonal grids instead")
+	points := fs.Int("points", 1_000_000, "random points in the bounding box")
+	seed := fs.Int64("seed", 1, "random seed (same seed, same points)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if (*polygons == "") == (*hex == 0) || *points < 1 || *hex < 0 {
+		return usageErr("give either --polygons FILE or --hex N, and --points ≥ 1")
+	}
+	var shapes []geo.Shape
+	workload := fmt.Sprintf("hex%d", *hex)
+	if *polygons != "" {
+		f, err := os.Open(*polygons)
+		if err != nil {
+			return usageErr("--polygons: %v", err)
+		}
+		defer f.Close()
+		features, err := geo.ReadFeatures(f, 1<<30)
+		if err != nil {
+			return usageErr("--polygons %s: %v", *polygons, err)
+		}
+		for i, ft := range features {
+			shapes = append(shapes, geo.Shape{Key: int64(i), Geometry: ft.Geometry})
+		}
+		workload = filepath.Base(*polygons)
+	} else {
+		shapes = geo.HexCity(*hex, *seed)
+	}
+	r, err := geo.RunLocateBench(shapes, *points, *seed)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: %d shapes, build %.0f ms, heap %.1f MB; %d points, %d inside, %.0f points/s on one goroutine\n",
+		workload, r.Shapes, r.BuildMS, r.HeapMB, r.Points, r.Found, r.PointsPerSec)
+	return printJSON(stdout, map[string]any{"workload": workload, "shapes": r.Shapes, "points": r.Points,
+		"points_per_sec": round(r.PointsPerSec), "build_ms": round2(r.BuildMS), "heap_mb": round2(r.HeapMB)})
 }

@@ -34,9 +34,11 @@ const usage = `linli — 邻里 社区网格化管理服务平台 / community gr
   serve      启动服务 / run the server (--demo fills an empty database with demo data)
   migrate    升级数据库结构 / bring the database schema up to date
   user       账号管理 / accounts: create, list, set-password, grant, revoke
+  area       区划网格 / areas and grids: create, assign (grid workers)
+  import     导入 / import: areas (GeoJSON boundaries)
   token      API 令牌 / API tokens: create
   audit      审计日志 / audit log: verify
-  bench      性能测试 / benchmarks: write
+  bench      性能测试 / benchmarks: write, locate
   version    版本 / print the version
 
 每个命令的参数见 / flags of a command: linli COMMAND -h
@@ -55,6 +57,8 @@ var commands = map[string]command{
 	"user":    user,
 	"token":   token,
 	"audit":   auditCmd,
+	"area":    areaCmd,
+	"import":  importCmd,
 	"bench":   bench,
 	"version": version,
 }
@@ -116,7 +120,7 @@ func report(w io.Writer, err error) int {
 		}
 		fmt.Fprintf(w, "%s: %s\n", map[i18n.Lang]string{i18n.ZH: "错误", i18n.EN: "error"}[lang], msg)
 		for _, f := range fields {
-			fmt.Fprintf(w, "  --%s: %s\n", f.Field, f.Message)
+			fmt.Fprintf(w, "  %s: %s\n", f.Field, f.Message)
 		}
 	}
 	if e.Code == errs.Invalid || e.Code == errs.Conflict || e.Code == errs.NotFound {

@@ -69,7 +69,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a := &App{Cfg: cfg, Log: log, DB: d, Catalog: cat, Now: time.Now}
 	a.Audit = audit.New(d, a.Now)
 	a.Auth = auth.NewService(d, a.Audit, a.Now)
-	a.Areas = area.NewService(d, a.Audit, a.Now)
+	a.Areas = area.NewService(d, a.Audit, a.Auth, a.Now)
 	return a, nil
 }
 
@@ -97,6 +97,13 @@ func (a *App) buildServer() error {
 	a.Metrics = prometheus.NewRegistry()
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s := web.NewServer(a.Catalog, render, a.Auth, a.Log, a.Metrics)
+	if a.Cfg.MapTiles != "" {
+		origin, err := config.TileOrigin(a.Cfg.MapTiles)
+		if err != nil {
+			return err
+		}
+		s.ImageOrigins = []string{origin}
+	}
 	a.Server = s
 	a.routes()
 	return nil
@@ -112,7 +119,7 @@ func (a *App) routes() {
 	s.Handle(web.Route{Pattern: "GET /{$}"}, a.home)
 	s.Handle(web.Route{Pattern: "GET /", Access: web.Public}, a.notFound)
 	account.Routes(s, a.Auth)
-	area.Routes(s, a.Areas)
+	area.Routes(s, a.Areas, area.MapConfig{TileURL: a.Cfg.MapTiles, Attribution: a.Cfg.MapAttribution})
 }
 
 // Listen opens the configured address (":0" picks a free port).
@@ -132,6 +139,9 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
 	go a.housekeeping(ctx)
+	// Other nodes' boundary changes reach this node's grid index within
+	// a couple of seconds.
+	go a.Areas.Watch(ctx, 2*time.Second, a.Log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	select {

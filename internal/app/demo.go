@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	_ "embed"
 	"encoding/json"
+	"fmt"
 	"math/big"
+	"strings"
 
 	"github.com/linli/linli/internal/area"
 	"github.com/linli/linli/internal/platform/auth"
@@ -52,13 +54,14 @@ func (a *App) SeedDemo(ctx context.Context) ([]DemoAccount, error) {
 	}
 	ctx = auth.WithPrincipal(ctx, auth.System())
 	first := d.Communities[0].Code
+	firstGrid := first + "001"
 	accounts := []DemoAccount{
 		{Name: "admin", Role: auth.Admin},
 		{Name: "supervisor", Role: auth.Supervisor, Area: d.District.Code},
 		{Name: "street", Role: auth.StreetStaff, Area: d.Street.Code},
 		{Name: "department", Role: auth.DepartmentHandler, Area: d.Street.Code},
 		{Name: "community", Role: auth.CommunityStaff, Area: first},
-		{Name: "gridworker", Role: auth.GridWorker, Area: first},
+		{Name: "gridworker", Role: auth.GridWorker, Area: firstGrid},
 		{Name: "resident", Role: auth.Resident, Area: first},
 	}
 	displayNames := map[auth.Role]string{
@@ -73,6 +76,9 @@ func (a *App) SeedDemo(ctx context.Context) ([]DemoAccount, error) {
 		if err := a.createDemoAreas(ctx, d); err != nil {
 			return err
 		}
+		if err := a.createDemoGrids(ctx, d); err != nil {
+			return err
+		}
 		for i, acc := range accounts {
 			accounts[i].Password = randomPassword()
 			if _, err := a.Auth.CreateUser(ctx, auth.NewUser{Name: acc.Name, DisplayName: displayNames[acc.Role],
@@ -80,7 +86,7 @@ func (a *App) SeedDemo(ctx context.Context) ([]DemoAccount, error) {
 				return err
 			}
 		}
-		return nil
+		return a.Areas.AssignWorker(ctx, firstGrid, "gridworker", area.DutyLeader)
 	})
 	if err != nil {
 		return nil, err
@@ -112,4 +118,72 @@ func randomPassword() string {
 		b[i] = alphabet[n.Int64()]
 	}
 	return string(b)
+}
+
+// The demo street lies around 烟台大学 in 莱山区. The communities' real
+// boundaries are not public, so the demo lays them out as blocks of about
+// 700 × 650 m in a plausible arrangement around that point, each cut into
+// 3–6 grids: true to scale, not to the street plan.
+const (
+	demoWest, demoNorth = 121.425, 37.485 // north-west corner of the demo street
+	blockLon, blockLat  = 0.008, 0.006    // one community block, in degrees
+	demoColumns         = 5
+)
+
+// createDemoGrids gives every demo community a boundary and its grids,
+// through the same import path as an administrator's GeoJSON file. The last
+// strip of the second community is a dedicated grid for a school.
+func (a *App) createDemoGrids(ctx context.Context, d demoData) error {
+	var blocks []string
+	for i, c := range d.Communities {
+		west := demoWest + float64(i%demoColumns)*blockLon
+		north := demoNorth - float64(i/demoColumns)*blockLat
+		blocks = append(blocks, demoFeature(c.Name, west, north-blockLat, blockLon, blockLat))
+	}
+	if _, err := a.Areas.Import(ctx, area.ImportRequest{File: strings.NewReader(demoCollection(blocks)),
+		Level: area.Community, Parent: d.Street.Code, Source: "demo"}); err != nil {
+		return err
+	}
+	for i, c := range d.Communities {
+		west := demoWest + float64(i%demoColumns)*blockLon
+		south := demoNorth - float64(i/demoColumns+1)*blockLat
+		n := 3 + (i*7)%4 // 3–6 grids
+		strip := blockLon / float64(n)
+		var grids, dedicated []string
+		for g := 0; g < n; g++ {
+			f := demoFeature(fmt.Sprintf("%s第%s网格", shortName(c.Name), chineseNumbers[g]), west+float64(g)*strip, south, strip, blockLat)
+			if i == 1 && g == n-1 {
+				f = demoFeature("烟台大学附属中学专属网格", west+float64(g)*strip, south, strip, blockLat)
+				dedicated = append(dedicated, f)
+				continue
+			}
+			grids = append(grids, f)
+		}
+		if _, err := a.Areas.Import(ctx, area.ImportRequest{File: strings.NewReader(demoCollection(grids)),
+			Level: area.Grid, Parent: c.Code, Source: "demo"}); err != nil {
+			return err
+		}
+		if len(dedicated) > 0 {
+			if _, err := a.Areas.Import(ctx, area.ImportRequest{File: strings.NewReader(demoCollection(dedicated)),
+				Level: area.Grid, Parent: c.Code, Kind: area.Dedicated, Purpose: "school", Source: "demo"}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+var chineseNumbers = []string{"一", "二", "三", "四", "五", "六"}
+
+// shortName drops the 居委会 suffix: 岱山社区居委会 → 岱山社区.
+func shortName(name string) string { return strings.TrimSuffix(name, "居委会") }
+
+func demoFeature(name string, west, south, w, h float64) string {
+	e, n := west+w, south+h
+	return fmt.Sprintf(`{"type":"Feature","properties":{"name":%q},"geometry":{"type":"Polygon","coordinates":`+
+		`[[[%.6f,%.6f],[%.6f,%.6f],[%.6f,%.6f],[%.6f,%.6f],[%.6f,%.6f]]]}}`, name, west, south, e, south, e, n, west, n, west, south)
+}
+
+func demoCollection(features []string) string {
+	return `{"type":"FeatureCollection","features":[` + strings.Join(features, ",") + `]}`
 }

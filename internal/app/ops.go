@@ -65,12 +65,13 @@ type link struct {
 // add theirs as they land.
 var roleLinks = map[auth.Role][]link{
 	auth.Resident:          {{"/areas", "home.link.my_community"}},
-	auth.GridWorker:        {{"/areas", "home.link.my_grids"}},
-	auth.CommunityStaff:    {{"/areas", "home.link.community_areas"}},
-	auth.StreetStaff:       {{"/areas", "home.link.street_areas"}},
+	auth.GridWorker:        {{"/areas", "home.link.my_grids"}, {"/map", "home.link.map"}},
+	auth.CommunityStaff:    {{"/areas", "home.link.community_areas"}, {"/map", "home.link.map"}},
+	auth.StreetStaff:       {{"/areas", "home.link.street_areas"}, {"/map", "home.link.map"}},
 	auth.DepartmentHandler: {{"/areas", "home.link.areas"}},
-	auth.Supervisor:        {{"/areas", "home.link.areas"}},
-	auth.Admin:             {{"/admin/users", "home.link.users"}, {"/areas", "home.link.areas"}},
+	auth.Supervisor:        {{"/areas", "home.link.areas"}, {"/map", "home.link.map"}},
+	auth.Admin: {{"/admin/users", "home.link.users"}, {"/admin/areas", "home.link.admin_areas"},
+		{"/areas", "home.link.areas"}, {"/map", "home.link.map"}},
 }
 
 func (a *App) home(w http.ResponseWriter, r *http.Request) error {

@@ -6,9 +6,12 @@ package area
 import (
 	"context"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/paulmach/orb"
 
 	"github.com/linli/linli/internal/platform/audit"
 	"github.com/linli/linli/internal/platform/auth"
@@ -36,39 +39,62 @@ var codeDigits = map[Level]int{Province: 2, City: 4, District: 6, Street: 9, Com
 // parentLevel is the level an area's parent must have.
 var parentLevel = map[Level]Level{City: Province, District: City, Street: District, Community: Street, Grid: Community}
 
+// Kind tells the two sorts of grid apart.
+type Kind string
+
+const (
+	Comprehensive Kind = "comprehensive" // 综合网格: the residential grid covering an area
+	Dedicated     Kind = "dedicated"     // 专属网格: a school, hospital, park, company, …
+)
+
+// Purposes of dedicated grids.
+var Purposes = []string{"school", "hospital", "park", "company", "market", "government", "other"}
+
 // Area is one node of the tree.
 type Area struct {
 	ID        int64     `json:"-"`
 	Code      string    `json:"code"`
 	Name      string    `json:"name"`
 	Level     Level     `json:"level"`
-	Parent    string    `json:"parent,omitempty"` // parent's code
+	Parent    string    `json:"parent,omitempty"`  // parent's code
+	Kind      Kind      `json:"kind,omitempty"`    // grids only
+	Purpose   string    `json:"purpose,omitempty"` // dedicated grids only
 	Path      string    `json:"-"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
 // NewArea is what creating an area takes.
 type NewArea struct {
-	Code   string
-	Name   string
-	Level  Level
-	Parent string // parent's code; "" for a root
+	Code    string
+	Name    string
+	Level   Level
+	Parent  string // parent's code; "" for a root
+	Kind    Kind   // grids: comprehensive (default) or dedicated
+	Purpose string // dedicated grids: one of Purposes
 }
 
 // Service manages areas.
 type Service struct {
-	db    *db.DB
-	store store
-	audit *audit.Log
-	now   func() time.Time
+	db       *db.DB
+	store    store
+	audit    *audit.Log
+	accounts Accounts
+	locator  *locator
+	now      func() time.Time
+
+	// Region is where boundaries must lie (default China); the zero Bound
+	// accepts the whole world.
+	Region orb.Bound
 }
 
 // NewService returns the area service.
-func NewService(d *db.DB, log *audit.Log, now func() time.Time) *Service {
+func NewService(d *db.DB, log *audit.Log, accounts Accounts, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{db: d, store: store{d}, audit: log, now: now}
+	s := &Service{db: d, store: store{d}, audit: log, accounts: accounts, now: now, Region: China}
+	s.locator = &locator{svc: s}
+	return s
 }
 
 var digitsRE = regexp.MustCompile(`^[0-9]+$`)
@@ -82,6 +108,7 @@ func (s *Service) Create(ctx context.Context, na NewArea) (Area, error) {
 	v.Check(known, "level", "err.area.level", string(na.Level))
 	v.Check(!known || (len(na.Code) == digits && digitsRE.MatchString(na.Code)), "code", "err.area.code_format", digits)
 	v.Check(na.Name != "" && utf8.RuneCountInString(na.Name) <= 64, "name", "err.area.name")
+	checkKind(&v, &na)
 	if err := v.Err(); err != nil {
 		return Area{}, err
 	}
@@ -94,7 +121,8 @@ func (s *Service) Create(ctx context.Context, na NewArea) (Area, error) {
 		if err := auth.From(ctx).Require(auth.AreaManage, parent.Path); err != nil {
 			return err
 		}
-		a = Area{Code: na.Code, Name: na.Name, Level: na.Level, Parent: parent.Code, CreatedAt: s.now().UTC()}
+		a = Area{Code: na.Code, Name: na.Name, Level: na.Level, Parent: parent.Code, Kind: na.Kind, Purpose: na.Purpose,
+			CreatedAt: s.now().UTC()}
 		if err := s.store.insert(ctx, &a, parent); err != nil {
 			if db.IsUnique(err) {
 				return &errs.Error{Code: errs.Conflict, Key: "err.invalid",
@@ -105,6 +133,25 @@ func (s *Service) Create(ctx context.Context, na NewArea) (Area, error) {
 		return s.audit.Record(ctx, audit.Entry{Action: "area.create", TargetType: "area", TargetID: a.Code})
 	})
 	return a, err
+}
+
+// checkKind defaults a grid to comprehensive and refuses kinds elsewhere.
+func checkKind(v *errs.Validation, na *NewArea) {
+	if na.Level != Grid {
+		v.Check(na.Kind == "" && na.Purpose == "", "kind", "err.area.kind_not_grid")
+		return
+	}
+	if na.Kind == "" {
+		na.Kind = Comprehensive
+	}
+	switch na.Kind {
+	case Comprehensive:
+		v.Check(na.Purpose == "", "purpose", "err.area.purpose_comprehensive")
+	case Dedicated:
+		v.Check(slices.Contains(Purposes, na.Purpose), "purpose", "err.area.purpose", strings.Join(Purposes, ", "))
+	default:
+		v.Add("kind", "err.area.kind", string(na.Kind))
+	}
 }
 
 // parentFor finds and checks the parent of a new area.

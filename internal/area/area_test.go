@@ -30,7 +30,7 @@ func seed(t *testing.T, svc *area.Service) {
 
 func TestCreateRefusesBadAreas(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		svc := area.NewService(d, audit.New(d, nil), nil)
+		svc := area.NewService(d, audit.New(d, nil), auth.NewService(d, audit.New(d, nil), nil), nil)
 		seed(t, svc)
 		admin := auth.WithPrincipal(context.Background(), auth.System())
 		cases := []struct {
@@ -67,7 +67,7 @@ func TestCreateRefusesBadAreas(t *testing.T) {
 // else; listing is filtered in SQL and paged by code.
 func TestScopeLimitsWhatIsSeen(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		svc := area.NewService(d, audit.New(d, nil), nil)
+		svc := area.NewService(d, audit.New(d, nil), auth.NewService(d, audit.New(d, nil), nil), nil)
 		seed(t, svc)
 		admin := auth.WithPrincipal(context.Background(), auth.System())
 		dai, err := svc.Get(admin, "370613001001")
@@ -116,7 +116,7 @@ func codesOf(as []area.Area) []string {
 // is forbidden, and listing never shows it.
 func TestEveryRoleStaysInItsCommunity(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		svc := area.NewService(d, audit.New(d, nil), nil)
+		svc := area.NewService(d, audit.New(d, nil), auth.NewService(d, audit.New(d, nil), nil), nil)
 		seed(t, svc)
 		dai, _ := svc.Get(auth.WithPrincipal(context.Background(), auth.System()), "370613001001")
 		for _, role := range auth.Roles {

@@ -93,6 +93,9 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		r.PostForm.Del("password")
+		// The form is shown again rather than through web.Error, so the
+		// throttled answer's Retry-After is set here.
+		web.SetRetryAfter(w, err)
 		return h.srvPage(w, r, web.Status(err), "login", "login.title", map[string]any{
 			"Next": localPath(r.PostForm.Get("next")), "Form": h.failed(r, err),
 		})

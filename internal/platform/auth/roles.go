@@ -32,6 +32,7 @@ const (
 	UserManage  Perm = "user.manage"
 	AuditRead   Perm = "audit.read"
 	MetricsRead Perm = "metrics.read"
+	GridAssign  Perm = "grid.assign" // name grid workers and leaders of grids
 )
 
 // rolePerms is the permission matrix. Each grant gives its role's
@@ -39,11 +40,11 @@ const (
 var rolePerms = map[Role][]Perm{
 	Resident:          {AreaRead},
 	GridWorker:        {AreaRead},
-	CommunityStaff:    {AreaRead},
-	StreetStaff:       {AreaRead},
+	CommunityStaff:    {AreaRead, GridAssign},
+	StreetStaff:       {AreaRead, GridAssign},
 	DepartmentHandler: {AreaRead},
 	Supervisor:        {AreaRead, AuditRead},
-	Admin:             {AreaRead, AreaManage, UserManage, AuditRead, MetricsRead},
+	Admin:             {AreaRead, AreaManage, UserManage, AuditRead, MetricsRead, GridAssign},
 }
 
 // Scope limits what an API token may do, on top of its user's grants.

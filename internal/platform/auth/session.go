@@ -50,7 +50,9 @@ func (s *Service) Login(ctx context.Context, name, password, oldCookie string) (
 	if wait, err := s.throttled(ctx, name, actor.IP); err != nil {
 		return "", nil, err
 	} else if wait > 0 {
-		return "", nil, errs.E(errs.TooMany, "err.auth.throttled", int(wait.Minutes())+1)
+		e := errs.E(errs.TooMany, "err.auth.throttled", int(wait.Minutes())+1)
+		e.Retry = wait
+		return "", nil, e
 	}
 	var id int64
 	var hash string

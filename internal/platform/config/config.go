@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -22,6 +23,11 @@ type Config struct {
 	LogLevel   string // debug | info | warn | error
 	SQLiteSync string // FULL | NORMAL
 	Shutdown   time.Duration
+	// MapTiles is a tile URL template ({z}/{x}/{y}, optional {s}) for the
+	// maps, e.g. 天地图 with its key; empty draws outlines on a plain
+	// background.
+	MapTiles       string
+	MapAttribution string
 }
 
 // Default is the configuration of a fresh checkout.
@@ -49,6 +55,8 @@ func (c *Config) RegisterServe(fs *flag.FlagSet) {
 	str(fs, &c.Addr, "addr", "address to listen on")
 	boolean(fs, &c.Demo, "demo", "fill an empty database with demo areas and accounts")
 	dur(fs, &c.Shutdown, "shutdown-timeout", "how long to wait for requests at shutdown")
+	str(fs, &c.MapTiles, "map-tiles", "map tile URL template, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png (empty: no tiles)")
+	str(fs, &c.MapAttribution, "map-attribution", "attribution shown for the map tiles")
 }
 
 func str(fs *flag.FlagSet, p *string, name, usage string) {
@@ -88,10 +96,32 @@ func (c *Config) Check() error {
 	if s := strings.ToUpper(c.SQLiteSync); s != "FULL" && s != "NORMAL" {
 		return fmt.Errorf("--sqlite-sync %q: use FULL or NORMAL", c.SQLiteSync)
 	}
+	if c.MapTiles != "" {
+		if _, err := TileOrigin(c.MapTiles); err != nil {
+			return err
+		}
+	}
 	if c.Addr != "" {
 		if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 			return fmt.Errorf("--addr %q: want HOST:PORT, e.g. 127.0.0.1:8080", c.Addr)
 		}
 	}
 	return nil
+}
+
+// TileOrigin returns the scheme and host of a tile URL template, for the
+// content security policy ("https://*.tianditu.gov.cn" when the host has a
+// {s} subdomain placeholder).
+func TileOrigin(template string) (string, error) {
+	u, err := url.Parse(strings.ReplaceAll(template, "{s}", "s"))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+		!strings.Contains(template, "{z}") || !strings.Contains(template, "{x}") || !strings.Contains(template, "{y}") {
+		return "", fmt.Errorf("--map-tiles %q: want an http(s) URL template with {z}, {x} and {y}", template)
+	}
+	host := u.Host
+	if strings.Contains(template, "{s}") { // t{s}.example.cn → *.example.cn
+		_, rest, _ := strings.Cut(host, ".")
+		host = "*." + rest
+	}
+	return u.Scheme + "://" + host, nil
 }

@@ -40,3 +40,19 @@ func TestCheckNamesTheBadSetting(t *testing.T) {
 		}
 	}
 }
+
+func TestTileOrigin(t *testing.T) {
+	for tpl, want := range map[string]string{
+		"https://tile.openstreetmap.org/{z}/{x}/{y}.png":                                      "https://tile.openstreetmap.org",
+		"https://t{s}.tianditu.gov.cn/vec_w/wmts?TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=K": "https://*.tianditu.gov.cn",
+	} {
+		if got, err := TileOrigin(tpl); err != nil || got != want {
+			t.Errorf("TileOrigin(%q) = %q, %v; want %q", tpl, got, err, want)
+		}
+	}
+	for _, bad := range []string{"ftp://x/{z}/{x}/{y}", "https://x/tiles.png", "javascript:alert(1)"} {
+		if _, err := TileOrigin(bad); err == nil {
+			t.Errorf("TileOrigin(%q) accepted", bad)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -85,5 +86,5 @@ func RunWriteBench(ctx context.Context, b WriteBench) (WriteResult, error) {
 type errMismatch struct{ acked, stored int64 }
 
 func (e errMismatch) Error() string {
-	return "bench: acknowledged writes and stored rows differ"
+	return fmt.Sprintf("bench: %d writes acknowledged but %d rows stored", e.acked, e.stored)
 }

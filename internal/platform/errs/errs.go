@@ -7,6 +7,7 @@ package errs
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code classifies a failure. The set is closed on purpose.
@@ -37,7 +38,8 @@ type Error struct {
 	Key    string // i18n message key, e.g. "err.user.name_taken"
 	Args   []any  // arguments for the message
 	Fields []Field
-	Err    error // the underlying cause, for the log; never shown to users
+	Err    error         // the underlying cause, for the log; never shown to users
+	Retry  time.Duration // for TooMany and Unavailable: when to try again, if known
 }
 
 func (e *Error) Error() string {

@@ -50,8 +50,9 @@ type Renderer struct {
 }
 
 type asset struct {
-	body  []byte
-	ctype string
+	body      []byte
+	ctype     string
+	immutable bool // served under its content hash
 }
 
 // TemplateSet is a module's templates: pages under Dir, each file one page
@@ -146,7 +147,10 @@ func (r *Renderer) loadStatic(static fs.FS) error {
 		sum := sha256.Sum256(b)
 		ext := path.Ext(p)
 		hashed := strings.TrimSuffix(p, ext) + "." + hex.EncodeToString(sum[:5]) + ext
-		r.static[hashed] = asset{body: b, ctype: mime.TypeByExtension(ext)}
+		r.static[hashed] = asset{body: b, ctype: mime.TypeByExtension(ext), immutable: true}
+		// The plain name is served too, uncached, for files that other
+		// static files reference relatively (Leaflet's CSS → its images).
+		r.static[p] = asset{body: b, ctype: mime.TypeByExtension(ext)}
 		r.hashed[p] = "/static/" + hashed
 		return nil
 	})
@@ -172,7 +176,11 @@ func (r *Renderer) ServeStatic(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", a.ctype)
-	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	if a.immutable {
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+	}
 	w.Write(a.body)
 }
 

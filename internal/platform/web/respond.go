@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/linli/linli/internal/platform/errs"
@@ -82,9 +83,7 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.As(err, &tooLarge) {
 		err, status = errs.E(errs.TooLarge, "err.too_large", tooLarge.Limit/1024), http.StatusRequestEntityTooLarge
 	}
-	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", "60")
-	}
+	SetRetryAfter(w, err)
 	msg, fields := Message(s.catalog, rc.Lang, err)
 	if IsAPI(r) {
 		var body ErrorBody
@@ -95,13 +94,29 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 		JSON(w, status, body)
 		return
 	}
-	if status == http.StatusUnauthorized && r.Method == http.MethodGet {
+	// A client that sent a token is a program (Prometheus, a script): it
+	// needs the 401, not a redirect to a login form it cannot fill in.
+	if status == http.StatusUnauthorized && r.Method == http.MethodGet && r.Header.Get("Authorization") == "" {
 		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return
 	}
 	s.render.Page(w, r, status, "error", PageData{Title: "err.title", Data: map[string]any{
 		"Message": msg, "Fields": fields, "RequestID": rc.RequestID, "Status": status,
 	}})
+}
+
+// SetRetryAfter tells a throttled or refused client when to come back:
+// when the error says (a login lock), else in a minute.
+func SetRetryAfter(w http.ResponseWriter, err error) {
+	status := Status(err)
+	if status != http.StatusTooManyRequests && status != http.StatusServiceUnavailable {
+		return
+	}
+	secs := 60
+	if e := errs.As(err); e.Retry > 0 {
+		secs = int(e.Retry.Seconds() + 0.999)
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
 }
 
 // JSON writes v as JSON with status.

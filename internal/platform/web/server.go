@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,6 +55,9 @@ const DefaultMaxBody = 1 << 20
 type Authenticator interface {
 	Authenticate(ctx context.Context, cookie string) (*auth.Principal, error)
 	AuthenticateToken(ctx context.Context, token string) (*auth.Principal, error)
+	// SetPreferences saves the language and large-text choice of the
+	// principal on ctx.
+	SetPreferences(ctx context.Context, locale string, largeText bool) error
 }
 
 // Server holds the mux and what every handler needs.
@@ -67,6 +71,8 @@ type Server struct {
 	metrics *prometheus.HistogramVec
 	// SecureCookies marks cookies Secure (set when serving TLS).
 	SecureCookies bool
+	// ImageOrigins may serve images besides this site (map tiles).
+	ImageOrigins []string
 }
 
 // NewServer returns a server with no routes.
@@ -98,6 +104,10 @@ func (s *Server) Handle(rt Route, h HandlerFunc) {
 	}
 	s.mux.HandleFunc(rt.Pattern, func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		// The mux sets r.Pattern on this request only, a copy of the one
+		// withRequestContext holds (every middleware's WithContext copies
+		// it); without this, every request was measured as "unmatched".
+		Ctx(r.Context()).Route = rt.Pattern
 		if rt.Access == LoggedIn && auth.From(r.Context()) == nil {
 			s.Error(w, r, errs.E(errs.Unauthenticated, "err.auth.required"))
 			return
@@ -126,7 +136,7 @@ func (s *Server) handler() http.Handler {
 	h = cop.Handler(h)
 	h = s.withLang(h)
 	h = s.withRecover(h)
-	h = securityHeaders(h)
+	h = securityHeaders(h, s.ImageOrigins)
 	h = s.withRequestContext(h)
 	return h
 }
@@ -137,6 +147,7 @@ type RequestContext struct {
 	Lang      i18n.Lang
 	LargeText bool
 	Start     time.Time
+	Route     string // the matched route's pattern, for the metrics
 }
 
 type rcKey struct{}
@@ -194,11 +205,11 @@ func (s *Server) withRequestContext(next http.Handler) http.Handler {
 			sw.status = http.StatusOK
 		}
 		d := time.Since(rc.Start)
-		route := r.Pattern
+		route := rc.Route
 		if route == "" {
 			route = "unmatched"
 		}
-		s.metrics.WithLabelValues(route, http.StatusText(sw.status)).Observe(d.Seconds())
+		s.metrics.WithLabelValues(route, strconv.Itoa(sw.status)).Observe(d.Seconds())
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "http",
 			slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", sw.status), slog.Duration("duration", d))
@@ -231,8 +242,11 @@ type panicError struct{ v any }
 func (p panicError) Error() string { return "panic: " + strings.TrimSpace(fmt.Sprint(p.v)) }
 
 // securityHeaders applies a strict policy: no inline script, no framing.
-func securityHeaders(next http.Handler) http.Handler {
-	const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
+// imageOrigins are the only other places images may come from (the map
+// tile server, when one is configured).
+func securityHeaders(next http.Handler, imageOrigins []string) http.Handler {
+	img := strings.TrimSpace("'self' data: blob: " + strings.Join(imageOrigins, " "))
+	csp := "default-src 'self'; script-src 'self'; style-src 'self'; img-src " + img + "; " +
 		"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -317,12 +331,23 @@ func (s *Server) withPrincipal(next http.Handler) http.Handler {
 			if l, ok := i18n.Parse(p.Locale); ok && ctx.Value(langChosenKey{}) == nil {
 				rc.Lang = l
 			}
-			if p.SessionID != "" {
-				rc.LargeText = p.LargeText
+			// Large text saved on the account turns it on; otherwise this
+			// device's cookie decides. (The account's false is also the
+			// default of an account that never chose, and used to switch off
+			// the large text someone had chosen on the login page.)
+			if p.SessionID != "" && p.LargeText {
+				rc.LargeText = true
 			}
 			a := audit.ActorFrom(ctx)
 			a.ID, a.Name = p.UserID, p.Name
 			ctx = auth.WithPrincipal(audit.WithActor(ctx, a), p)
+			// A ?lang= choice made while logged in is the account's choice
+			// from now on, on every device.
+			if chosen := ctx.Value(langChosenKey{}) != nil; chosen && p.SessionID != "" && p.Locale != string(rc.Lang) {
+				if err := s.auth.SetPreferences(ctx, string(rc.Lang), p.LargeText); err != nil {
+					s.log.Warn("saving the language choice", "request_id", rc.RequestID, "err", err)
+				}
+			}
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
