@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -166,4 +167,42 @@ func TestBadDatabaseFlags(t *testing.T) {
 func TestMigrateReportsTheVersion(t *testing.T) {
 	dbFlag, _ := newDB(t)
 	expect(t, linli(t, "", "migrate", dbFlag), exitOK, "version "+itoa(db.LatestVersion()))
+}
+
+func TestAreaAndImportCommands(t *testing.T) {
+	dbFlag, dir := newDB(t)
+	expect(t, linli(t, "", "area", "create", dbFlag, "--level", "grid", "--code", "370613001001001", "--name", "一网格",
+		"--parent", "370613001001"), exitOK, "370613001001001")
+	expect(t, linli(t, "", "area", "create", dbFlag, "--level", "grid", "--code", "370613001001002", "--name", "学校",
+		"--parent", "370613001001", "--kind", "dedicated"), exitUsage, "专属网格须注明用途", "dedicated grid needs its purpose")
+	expect(t, linli(t, "", "area", "create", dbFlag, "--level", "community", "--code", "37061300100", "--name", "x",
+		"--parent", "370613001"), exitUsage, "12 位数字", "12 digits")
+
+	file := filepath.Join(filepath.Dir(dir), "grids.geojson")
+	write := func(content string) {
+		if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(`{"type":"FeatureCollection","features":[
+		{"type":"Feature","properties":{"name":"东"},"geometry":{"type":"Polygon","coordinates":[[[121.441,37.46],[121.442,37.46],[121.442,37.461],[121.441,37.461],[121.441,37.46]]]}},
+		{"type":"Feature","properties":{"name":"西"},"geometry":{"type":"Polygon","coordinates":[[[121.440,37.46],[121.441,37.46],[121.441,37.461],[121.440,37.461],[121.440,37.46]]]}}]}`)
+	expect(t, linli(t, "", "import", "areas", dbFlag, "--file", file, "--parent", "370613001002", "--dry-run"),
+		exitOK, "370613001002001  西", "370613001002002  东", "--dry-run")
+	expect(t, linli(t, "", "import", "areas", dbFlag, "--file", file, "--parent", "370613001002"), exitOK, "imported: 2")
+	expect(t, linli(t, "", "import", "areas", dbFlag, "--file", file, "--parent", "370613001002"), exitOK, "new version")
+
+	write(`{"type":"FeatureCollection","features":[
+		{"type":"Feature","properties":{"name":"坏"},"geometry":{"type":"Polygon","coordinates":[[[121.45,37.46],[121.451,37.46],[121.451,37.461]]]}}]}`)
+	expect(t, linli(t, "", "import", "areas", dbFlag, "--file", file, "--parent", "370613001002"),
+		exitUsage, "#1 «坏»", "导入未执行", "Nothing was imported")
+	expect(t, linli(t, "", "import", "areas", dbFlag, "--file", file, "--parent", "999999999999"), exitUsage, "999999999999")
+	expect(t, linli(t, "", "import", "areas", dbFlag, "--file", filepath.Join(dir, "missing.geojson"), "--parent", "370613001002"),
+		exitUsage, "missing.geojson")
+}
+
+func TestBenchLocateChecksItsFlags(t *testing.T) {
+	expect(t, linli(t, "", "bench", "locate"), exitUsage, "--polygons")
+	r := linli(t, "", "bench", "locate", "--hex", "50", "--points", "2000")
+	expect(t, r, exitOK, `"workload":"hex50"`, `"points":2000`)
 }
