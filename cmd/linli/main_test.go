@@ -206,3 +206,14 @@ func TestBenchLocateChecksItsFlags(t *testing.T) {
 	r := linli(t, "", "bench", "locate", "--hex", "50", "--points", "2000")
 	expect(t, r, exitOK, `"workload":"hex50"`, `"points":2000`)
 }
+
+// A deployment started with another key stops with a clear message: the
+// personal data in the database was encrypted with the first one.
+func TestWrongKeyStopsTheStart(t *testing.T) {
+	dbFlag, _ := newDB(t)
+	other := strings.Repeat("ab", 32)
+	r := linli(t, "", "migrate", dbFlag, "--key", other)
+	expect(t, r, exitFailed, "密钥与数据库不匹配", "does not match the database")
+	expect(t, linli(t, "", "migrate", dbFlag, "--key", "tooshort"), exitUsage, "--key")
+	expect(t, linli(t, "", "migrate", dbFlag), exitOK) // the key file beside the database still works
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/linli/linli/internal/platform/audit"
 	"github.com/linli/linli/internal/platform/auth"
 	"github.com/linli/linli/internal/platform/config"
+	"github.com/linli/linli/internal/platform/crypto"
 	"github.com/linli/linli/internal/platform/db"
 	"github.com/linli/linli/internal/platform/i18n"
 	"github.com/linli/linli/internal/platform/web"
@@ -37,6 +38,7 @@ type App struct {
 	Areas   *area.Service
 	Server  *web.Server
 	Metrics *prometheus.Registry
+	Crypto  *crypto.Box
 	Now     func() time.Time
 }
 
@@ -66,7 +68,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		d.Close()
 		return nil, err
 	}
-	a := &App{Cfg: cfg, Log: log, DB: d, Catalog: cat, Now: time.Now}
+	box, err := openKey(ctx, cfg, d)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	a := &App{Cfg: cfg, Log: log, DB: d, Catalog: cat, Now: time.Now, Crypto: box}
 	a.Audit = audit.New(d, a.Now)
 	a.Auth = auth.NewService(d, a.Audit, a.Now)
 	a.Areas = area.NewService(d, a.Audit, a.Auth, a.Now)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -36,6 +37,7 @@ func startServer(t *testing.T, dsn string) *testServer {
 	cfg := config.Default()
 	cfg.DB = dsn
 	cfg.Addr = "127.0.0.1:0"
+	cfg.KeyFile = filepath.Join(t.TempDir(), "linli.key") // never in the source tree (PostgreSQL runs)
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := New(ctx, cfg, testLogger(t))
 	if err != nil {

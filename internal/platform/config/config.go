@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +29,10 @@ type Config struct {
 	// background.
 	MapTiles       string
 	MapAttribution string
+	// Key is the master key for personal data (hex or base64); when empty
+	// it is read from KeyFile, which is created on first start.
+	Key     string
+	KeyFile string // default: linli.key beside the SQLite file, or ./linli-data/linli.key
 }
 
 // Default is the configuration of a fresh checkout.
@@ -47,6 +52,8 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	str(fs, &c.LogFormat, "log-format", "log format: text or json")
 	str(fs, &c.LogLevel, "log-level", "log level: debug, info, warn or error")
 	str(fs, &c.SQLiteSync, "sqlite-sync", "SQLite synchronous: FULL (survives power loss) or NORMAL")
+	str(fs, &c.Key, "key", "master key for personal data, hex or base64 (every node of a deployment needs the same)")
+	str(fs, &c.KeyFile, "key-file", "file holding the master key, created on first start (default: beside the database)")
 }
 
 // RegisterServe adds the flags of `linli serve`.
@@ -124,4 +131,16 @@ func TileOrigin(template string) (string, error) {
 		host = "*." + rest
 	}
 	return u.Scheme + "://" + host, nil
+}
+
+// KeyPath is where the key file lives when no --key-file is given: beside
+// the SQLite database, or in ./linli-data for PostgreSQL.
+func (c *Config) KeyPath() string {
+	if c.KeyFile != "" {
+		return c.KeyFile
+	}
+	if path, ok := strings.CutPrefix(c.DB, "sqlite:"); ok {
+		return filepath.Join(filepath.Dir(path), "linli.key")
+	}
+	return filepath.Join("linli-data", "linli.key")
 }
