@@ -23,7 +23,8 @@ type Ref struct {
 
 // Location is where a point falls: its grid and the areas above it.
 type Location struct {
-	Grid      Ref  `json:"grid"`
+	GridID    int64 `json:"-"`
+	Grid      Ref   `json:"grid"`
 	Kind      Kind `json:"kind"`
 	Community Ref  `json:"community"`
 	Street    Ref  `json:"street"`
@@ -136,7 +137,7 @@ func (s *Service) IndexVersion() int64 {
 // ancestry builds each grid's Location from the areas above it, found
 // through the ids of its path.
 func ancestry(grid Area, byID map[int64]Area) Location {
-	loc := Location{Grid: Ref{grid.Code, grid.Name}, Kind: grid.Kind}
+	loc := Location{GridID: grid.ID, Grid: Ref{grid.Code, grid.Name}, Kind: grid.Kind}
 	for _, part := range strings.Split(strings.Trim(grid.Path, "/"), "/") {
 		id, _ := strconv.ParseInt(part, 10, 64)
 		a, ok := byID[id]

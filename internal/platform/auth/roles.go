@@ -33,18 +33,27 @@ const (
 	AuditRead   Perm = "audit.read"
 	MetricsRead Perm = "metrics.read"
 	GridAssign  Perm = "grid.assign" // name grid workers and leaders of grids
+
+	CaseRead     Perm = "case.read"     // see cases in the area
+	CaseReport   Perm = "case.report"   // file a case for someone (hotline, patrol)
+	CaseAccept   Perm = "case.accept"   // 立案 / 不予立案 / merge duplicates
+	CaseDispatch Perm = "case.dispatch" // 派遣, extensions, deferral
+	CaseHandle   Perm = "case.handle"   // act as a member of a handling unit
+	CaseVerify   Perm = "case.verify"   // 核查 on site
+	CaseCallback Perm = "case.callback" // 回访
 )
 
 // rolePerms is the permission matrix. Each grant gives its role's
 // permissions within the grant's area subtree.
 var rolePerms = map[Role][]Perm{
 	Resident:          {AreaRead},
-	GridWorker:        {AreaRead},
-	CommunityStaff:    {AreaRead, GridAssign},
-	StreetStaff:       {AreaRead, GridAssign},
-	DepartmentHandler: {AreaRead},
-	Supervisor:        {AreaRead, AuditRead},
-	Admin:             {AreaRead, AreaManage, UserManage, AuditRead, MetricsRead, GridAssign},
+	GridWorker:        {AreaRead, CaseRead, CaseReport, CaseVerify},
+	CommunityStaff:    {AreaRead, GridAssign, CaseRead, CaseReport, CaseAccept, CaseDispatch, CaseVerify, CaseCallback},
+	StreetStaff:       {AreaRead, GridAssign, CaseRead, CaseReport, CaseAccept, CaseDispatch, CaseVerify, CaseCallback},
+	DepartmentHandler: {AreaRead, CaseRead, CaseHandle},
+	Supervisor:        {AreaRead, AuditRead, CaseRead},
+	Admin: {AreaRead, AreaManage, UserManage, AuditRead, MetricsRead, GridAssign,
+		CaseRead, CaseReport, CaseAccept, CaseDispatch, CaseHandle, CaseVerify, CaseCallback},
 }
 
 // Scope limits what an API token may do, on top of its user's grants.

@@ -67,7 +67,8 @@ type DB struct {
 	Path   string
 	read   *sql.DB
 	write  *sql.DB
-	writer *writer // SQLite only
+	reader *cachedReader // reads outside transactions, through prepared statements
+	writer *writer       // SQLite only
 	log    *slog.Logger
 }
 
@@ -91,6 +92,7 @@ func Open(ctx context.Context, opt Options) (*DB, error) {
 		return nil, err
 	}
 	d.log = opt.Logger
+	d.reader = &cachedReader{pool: d.read}
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := d.write.PingContext(pingCtx); err != nil {
@@ -193,6 +195,9 @@ func (d *DB) Close() error {
 	if d.writer != nil {
 		d.writer.stop()
 	}
+	if d.reader != nil {
+		d.reader.close()
+	}
 	err := d.read.Close()
 	if d.write != d.read {
 		err = errors.Join(err, d.write.Close())
@@ -208,7 +213,7 @@ func (d *DB) Q(ctx context.Context) Querier {
 	if tx, ok := ctx.Value(snapKey{}).(*sql.Tx); ok {
 		return tx
 	}
-	return d.read
+	return d.reader
 }
 
 // Ping checks that the database answers.
