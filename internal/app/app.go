@@ -6,16 +6,19 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/linli/linli/internal/area"
+	"github.com/linli/linli/internal/cases"
 	"github.com/linli/linli/internal/platform/account"
 	"github.com/linli/linli/internal/platform/audit"
 	"github.com/linli/linli/internal/platform/auth"
@@ -23,7 +26,9 @@ import (
 	"github.com/linli/linli/internal/platform/crypto"
 	"github.com/linli/linli/internal/platform/db"
 	"github.com/linli/linli/internal/platform/i18n"
+	"github.com/linli/linli/internal/platform/jobs"
 	"github.com/linli/linli/internal/platform/web"
+	"github.com/linli/linli/internal/platform/workcal"
 	webassets "github.com/linli/linli/web"
 )
 
@@ -36,6 +41,8 @@ type App struct {
 	Audit   *audit.Log
 	Auth    *auth.Service
 	Areas   *area.Service
+	Cases   *cases.Service
+	Jobs    *jobs.Runner
 	Server  *web.Server
 	Metrics *prometheus.Registry
 	Crypto  *crypto.Box
@@ -77,6 +84,14 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Audit = audit.New(d, a.Now)
 	a.Auth = auth.NewService(d, a.Audit, a.Now)
 	a.Areas = area.NewService(d, a.Audit, a.Auth, a.Now)
+	a.Cases = cases.NewService(d, a.Audit, box, a.Areas, workcal.DefaultCalendar(), a.Now)
+	if err := a.Cases.EnsureCategories(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	host, _ := os.Hostname()
+	a.Jobs = jobs.NewRunner(d, fmt.Sprintf("%s:%d", host, os.Getpid()), a.Now, log)
+	a.Cases.Jobs(a.Jobs)
 	return a, nil
 }
 
@@ -97,7 +112,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 func (a *App) buildServer() error {
 	render, err := web.NewRenderer(a.Catalog, webassets.Static(),
 		web.TemplateSet{FS: webassets.Templates, Dir: "templates"},
-		web.TemplateSet{FS: area.Templates, Dir: "templates"})
+		web.TemplateSet{FS: area.Templates, Dir: "templates"},
+		web.TemplateSet{FS: cases.Templates, Dir: "templates"})
 	if err != nil {
 		return err
 	}
@@ -127,6 +143,7 @@ func (a *App) routes() {
 	s.Handle(web.Route{Pattern: "GET /", Access: web.Public}, a.notFound)
 	account.Routes(s, a.Auth)
 	area.Routes(s, a.Areas, area.MapConfig{TileURL: a.Cfg.MapTiles, Attribution: a.Cfg.MapAttribution})
+	cases.Routes(s, a.Cases)
 }
 
 // Listen opens the configured address (":0" picks a free port).
@@ -149,6 +166,9 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 	// Other nodes' boundary changes reach this node's grid index within
 	// a couple of seconds.
 	go a.Areas.Watch(ctx, 2*time.Second, a.Log)
+	// Deadline warnings, overdue flags and escalations: each fires once
+	// however many nodes run.
+	go a.Jobs.Run(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	select {
@@ -187,5 +207,5 @@ func (a *App) Close() error { return a.DB.Close() }
 
 // Catalog loads the message catalogs of the platform and every module.
 func Catalog() (*i18n.Catalog, error) {
-	return i18n.Load(i18n.Platform, area.Locales)
+	return i18n.Load(i18n.Platform, area.Locales, cases.Locales, workcal.Locales)
 }

@@ -7,9 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+
+	"github.com/paulmach/orb"
 	"strings"
 
 	"github.com/linli/linli/internal/area"
+	"github.com/linli/linli/internal/cases"
 	"github.com/linli/linli/internal/platform/auth"
 )
 
@@ -86,7 +89,10 @@ func (a *App) SeedDemo(ctx context.Context) ([]DemoAccount, error) {
 				return err
 			}
 		}
-		return a.Areas.AssignWorker(ctx, firstGrid, "gridworker", area.DutyLeader)
+		if err := a.Areas.AssignWorker(ctx, firstGrid, "gridworker", area.DutyLeader); err != nil {
+			return err
+		}
+		return a.createDemoCases(ctx, d)
 	})
 	if err != nil {
 		return nil, err
@@ -187,3 +193,59 @@ func demoFeature(name string, west, south, w, h float64) string {
 func demoCollection(features []string) string {
 	return `{"type":"FeatureCollection","features":[` + strings.Join(features, ",") + `]}`
 }
+
+// createDemoCases sets up the handling units and a few cases at different
+// steps of the loop, so that the queues, a case page and the dashboard
+// show something true to life on the first visit.
+func (a *App) createDemoCases(ctx context.Context, d demoData) error {
+	first := d.Communities[0].Code
+	units := []struct{ code, name, area, member string }{
+		{"hhl-cgk", "黄海路街道城管科", d.Street.Code, "department"},
+		{"ds-jwh", shortName(d.Communities[0].Name) + "居委会", first, "community"},
+	}
+	for _, u := range units {
+		if err := a.Cases.CreateUnit(ctx, u.code, u.name, u.area); err != nil {
+			return err
+		}
+		member, err := a.Auth.Lookup(ctx, u.member)
+		if err != nil {
+			return err
+		}
+		if err := a.Cases.AddUnitMember(ctx, u.code, member.ID); err != nil {
+			return err
+		}
+	}
+	sys := cases.AsSystem(ctx)
+	// Points inside the first community's grids (see createDemoGrids).
+	reports := []struct {
+		category, text string
+		lon, lat       float64
+		moves          []cases.Request
+	}{
+		{"E0101", "小区北门外垃圾堆放两天了，有异味。", 121.4262, 37.4830, nil},
+		{"C0201", "岱山路与滨海路路口的路灯晚上不亮。", 121.4280, 37.4815, []cases.Request{{Action: cases.ActAccept}}},
+		{"E0502", "消防通道被私家车堵住。", 121.4300, 37.4805, []cases.Request{{Action: cases.ActAccept},
+			{Action: cases.ActDispatch, Unit: "hhl-cgk"}}},
+		{"S0101", "楼上漏水到我家，协商不成。", 121.4270, 37.4840, []cases.Request{{Action: cases.ActAccept},
+			{Action: cases.ActDispatch, Unit: "ds-jwh"}, {Action: cases.ActReceive}, {Action: cases.ActFeedback, Note: "已组织双方调解，楼上已修复防水。"}}},
+		{"C0301", "垃圾桶满溢。", 121.4310, 37.4825, []cases.Request{{Action: cases.ActAccept},
+			{Action: cases.ActDispatch, Unit: "hhl-cgk"}, {Action: cases.ActReceive}, {Action: cases.ActFeedback, Note: "已清运并加密清运频次。"},
+			{Action: cases.ActVerifyPass}, {Action: cases.ActCallback, Contacted: ptr(true), Solved: ptr(true), Satisfaction: cases.Satisfied}}},
+	}
+	for _, r := range reports {
+		p := orb.Point{r.lon, r.lat}
+		rc, err := a.Cases.Report(ctx, cases.NewCase{Category: r.category, Description: r.text, Point: &p,
+			Name: "居民", Phone: "13800000000"})
+		if err != nil {
+			return err
+		}
+		for _, m := range r.moves {
+			if _, err := a.Cases.Act(sys, rc.Number, m); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -64,14 +64,14 @@ type link struct {
 // roleLinks lists, per role, the pages that exist for it today. Modules
 // add theirs as they land.
 var roleLinks = map[auth.Role][]link{
-	auth.Resident:          {{"/areas", "home.link.my_community"}},
-	auth.GridWorker:        {{"/areas", "home.link.my_grids"}, {"/map", "home.link.map"}},
-	auth.CommunityStaff:    {{"/areas", "home.link.community_areas"}, {"/map", "home.link.map"}},
-	auth.StreetStaff:       {{"/areas", "home.link.street_areas"}, {"/map", "home.link.map"}},
-	auth.DepartmentHandler: {{"/areas", "home.link.areas"}},
-	auth.Supervisor:        {{"/areas", "home.link.areas"}, {"/map", "home.link.map"}},
-	auth.Admin: {{"/admin/users", "home.link.users"}, {"/admin/areas", "home.link.admin_areas"},
-		{"/areas", "home.link.areas"}, {"/map", "home.link.map"}},
+	auth.Resident:          {{"/report", "home.link.report"}, {"/areas", "home.link.my_community"}},
+	auth.GridWorker:        {{"/report", "home.link.report"}, {"/cases?tab=verify", "home.link.verify"}, {"/areas", "home.link.my_grids"}, {"/map", "home.link.map"}},
+	auth.CommunityStaff:    {{"/cases", "home.link.cases"}, {"/dashboard", "home.link.dashboard"}, {"/areas", "home.link.community_areas"}, {"/map", "home.link.map"}},
+	auth.StreetStaff:       {{"/cases", "home.link.cases"}, {"/dashboard", "home.link.dashboard"}, {"/areas", "home.link.street_areas"}, {"/map", "home.link.map"}},
+	auth.DepartmentHandler: {{"/cases?tab=working", "home.link.my_cases"}, {"/areas", "home.link.areas"}},
+	auth.Supervisor:        {{"/dashboard", "home.link.dashboard"}, {"/cases?tab=all", "home.link.cases"}, {"/areas", "home.link.areas"}, {"/map", "home.link.map"}},
+	auth.Admin: {{"/admin/users", "home.link.users"}, {"/admin/areas", "home.link.admin_areas"}, {"/cases", "home.link.cases"},
+		{"/dashboard", "home.link.dashboard"}, {"/areas", "home.link.areas"}, {"/map", "home.link.map"}},
 }
 
 func (a *App) home(w http.ResponseWriter, r *http.Request) error {

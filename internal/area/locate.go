@@ -25,10 +25,10 @@ type Ref struct {
 type Location struct {
 	GridID    int64 `json:"-"`
 	Grid      Ref   `json:"grid"`
-	Kind      Kind `json:"kind"`
-	Community Ref  `json:"community"`
-	Street    Ref  `json:"street"`
-	District  Ref  `json:"district"`
+	Kind      Kind  `json:"kind"`
+	Community Ref   `json:"community"`
+	Street    Ref   `json:"street"`
+	District  Ref   `json:"district"`
 }
 
 // locator answers point lookups from memory. Every node keeps one; it is

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -76,6 +77,9 @@ func NewRenderer(c *i18n.Catalog, static fs.FS, base TemplateSet, sets ...Templa
 		"date":     func(t time.Time) string { return t.In(chinaTime).Format("2006-01-02") },
 		"datetime": func(t time.Time) string { return t.In(chinaTime).Format("2006-01-02 15:04") },
 		"roleKey":  func(role auth.Role) string { return "role." + string(role) },
+		"deref":    func(b *bool) bool { return b != nil && *b },
+		"pct":      func(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) + "%" },
+		"dict":     dict,
 	}
 	layout := template.New("layout").Funcs(funcs)
 	files, err := fs.Glob(base.FS, path.Join(base.Dir, "*.html"))
@@ -221,4 +225,21 @@ func (s *Server) Static() HandlerFunc {
 // with its errors).
 func (s *Server) RenderStatus(w http.ResponseWriter, r *http.Request, status int, name string, d PageData) error {
 	return s.render.Page(w, r, status, name, d)
+}
+
+// dict builds a map from key, value pairs, to pass several values to a
+// template: {{template "row" (dict "Name" .Name "KPIs" .K)}}.
+func dict(kv ...any) (map[string]any, error) {
+	if len(kv)%2 != 0 {
+		return nil, fmt.Errorf("dict: odd number of arguments")
+	}
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		k, ok := kv[i].(string)
+		if !ok {
+			return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+		}
+		m[k] = kv[i+1]
+	}
+	return m, nil
 }
