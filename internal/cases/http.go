@@ -35,7 +35,6 @@ func Routes(srv *web.Server, svc *Service) {
 	srv.Handle(web.Route{Pattern: "GET /api/v1/cases/{number}"}, h.apiGet)
 	srv.Handle(web.Route{Pattern: "GET /api/v1/cases/{number}/events"}, h.apiEvents)
 	srv.Handle(web.Route{Pattern: "POST /api/v1/cases/{number}/actions"}, h.apiAct)
-	srv.Handle(web.Route{Pattern: "GET /api/v1/kpis"}, h.apiKPIs)
 	srv.Handle(web.Route{Pattern: "GET /api/v1/track/{token}", Access: web.Public}, h.apiTrack)
 	srv.Handle(web.Route{Pattern: "GET /report", Access: web.Public}, h.reportPage)
 	srv.Handle(web.Route{Pattern: "POST /report", Access: web.Public, MaxBody: maxReportBody}, h.report)
@@ -46,7 +45,7 @@ func Routes(srv *web.Server, svc *Service) {
 	srv.Handle(web.Route{Pattern: "POST /cases/{number}/act", MaxBody: maxReportBody}, h.act)
 	srv.Handle(web.Route{Pattern: "POST /cases/{number}/reveal"}, h.reveal)
 	srv.Handle(web.Route{Pattern: "GET /cases/{number}/files/{id}"}, h.file)
-	srv.Handle(web.Route{Pattern: "GET /dashboard"}, h.dashboard)
+	dashboardRoutes(h)
 }
 
 // --- API ---
@@ -229,16 +228,6 @@ func (h *handler) apiAct(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	web.JSON(w, http.StatusOK, toJSON(h.svc.masked(c)))
-	return nil
-}
-
-func (h *handler) apiKPIs(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	k, err := h.svc.KPIs(r.Context(), KPIQuery{AreaCode: q.Get("area"), From: q.Get("from"), To: q.Get("to")})
-	if err != nil {
-		return err
-	}
-	web.JSON(w, http.StatusOK, k)
 	return nil
 }
 
@@ -508,15 +497,4 @@ func (h *handler) file(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "private, max-age=3600")
 	_, err = w.Write(data)
 	return err
-}
-
-func (h *handler) dashboard(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	kq := KPIQuery{AreaCode: q.Get("area"), From: q.Get("from"), To: q.Get("to")}
-	rows, total, err := h.svc.KPIsByChild(r.Context(), kq)
-	if err != nil {
-		return err
-	}
-	return h.srv.Render(w, r, "dashboard", web.PageData{Title: "cases.dashboard.title", Data: map[string]any{
-		"Rows": rows, "Total": total, "Query": kq}})
 }
