@@ -39,6 +39,7 @@ const usage = `linli — 邻里 社区网格化管理服务平台 / community gr
   token      API 令牌 / API tokens: create
   audit      审计日志 / audit log: verify
   bench      性能测试 / benchmarks: write, locate
+  replay     历史回放 / replay a city's 311 history in simulated time (Boston by default)
   version    版本 / print the version
 
 每个命令的参数见 / flags of a command: linli COMMAND -h
@@ -60,6 +61,7 @@ var commands = map[string]command{
 	"area":    areaCmd,
 	"import":  importCmd,
 	"bench":   bench,
+	"replay":  replay,
 	"version": version,
 }
 

@@ -42,11 +42,13 @@ type App struct {
 	Auth    *auth.Service
 	Areas   *area.Service
 	Cases   *cases.Service
-	Jobs    *jobs.Runner
-	Server  *web.Server
-	Metrics *prometheus.Registry
-	Crypto  *crypto.Box
-	Now     func() time.Time
+	// Calendars is the working-time calendar, editable per year.
+	Calendars *cases.Calendars
+	Jobs      *jobs.Runner
+	Server    *web.Server
+	Metrics   *prometheus.Registry
+	Crypto    *crypto.Box
+	Now       func() time.Time
 }
 
 // NewLogger builds the program's logger.
@@ -84,7 +86,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Audit = audit.New(d, a.Now)
 	a.Auth = auth.NewService(d, a.Audit, a.Now)
 	a.Areas = area.NewService(d, a.Audit, a.Auth, a.Now)
-	a.Cases = cases.NewService(d, a.Audit, box, a.Areas, workcal.DefaultCalendar(), a.Now)
+	a.Calendars = cases.NewCalendars(d, a.Audit, a.Now)
+	if err := a.Calendars.Load(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	a.Cases = cases.NewService(d, a.Audit, box, a.Areas, a.Calendars, a.Now)
 	if err := a.Cases.EnsureCategories(ctx); err != nil {
 		d.Close()
 		return nil, err
@@ -144,6 +151,7 @@ func (a *App) routes() {
 	account.Routes(s, a.Auth)
 	area.Routes(s, a.Areas, area.MapConfig{TileURL: a.Cfg.MapTiles, Attribution: a.Cfg.MapAttribution})
 	cases.Routes(s, a.Cases)
+	cases.CalendarRoutes(s, a.Calendars)
 }
 
 // Listen opens the configured address (":0" picks a free port).
@@ -169,6 +177,7 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 	// Deadline warnings, overdue flags and escalations: each fires once
 	// however many nodes run.
 	go a.Jobs.Run(ctx)
+	go a.Calendars.Watch(ctx, 5*time.Second, a.Log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	select {

@@ -70,7 +70,8 @@ var roleLinks = map[auth.Role][]link{
 	auth.StreetStaff:       {{"/cases", "home.link.cases"}, {"/dashboard", "home.link.dashboard"}, {"/areas", "home.link.street_areas"}, {"/map", "home.link.map"}},
 	auth.DepartmentHandler: {{"/cases?tab=working", "home.link.my_cases"}, {"/areas", "home.link.areas"}},
 	auth.Supervisor:        {{"/dashboard", "home.link.dashboard"}, {"/cases?tab=all", "home.link.cases"}, {"/areas", "home.link.areas"}, {"/map", "home.link.map"}},
-	auth.Admin: {{"/admin/users", "home.link.users"}, {"/admin/areas", "home.link.admin_areas"}, {"/cases", "home.link.cases"},
+	auth.Admin: {{"/admin/users", "home.link.users"}, {"/admin/areas", "home.link.admin_areas"},
+		{"/admin/categories", "home.link.categories"}, {"/admin/calendar", "home.link.calendar"}, {"/cases", "home.link.cases"},
 		{"/dashboard", "home.link.dashboard"}, {"/areas", "home.link.areas"}, {"/map", "home.link.map"}},
 }
 

@@ -249,6 +249,11 @@ func (m *move) apply(ctx context.Context) error {
 		m.c.Overdue = true
 	case ActEscalate:
 		m.c.Escalations++
+	case ActEscalateDispute:
+		m.c.UnitID, m.c.DispatchedAt, m.c.DueAt, m.c.WarnAt, m.c.ReceivedAt = 0, nil, nil, nil, nil
+		m.c.Escalations++
+		m.set("level", m.req.Note)
+		return m.svc.cancelJobs(ctx, m.c.ID)
 	}
 	return nil
 }

@@ -59,6 +59,9 @@ const (
 	ActOverdue          Action = "overdue"           // past the deadline: 督办 (a job)
 	ActEscalate         Action = "escalate"          // not received in time: up the area tree (a job)
 	ActNote             Action = "note"              // a remark, no state change
+	ActMediate          Action = "mediate"           // a mediation session (recorded by Service.Mediate)
+	ActEscalateDispute  Action = "escalate_dispute"  // mediation failed: up to the next level, to be dispatched again
+	ActFollowUp         Action = "follow_up"         // the follow-up check of an agreement is due (a job)
 )
 
 // Who may make a move. Jobs act as the system.
@@ -101,6 +104,8 @@ var transitions = map[Action]transition{
 	ActWarn:             {from: []State{Dispatched, Handling}, by: bySystem},
 	ActOverdue:          {from: []State{Dispatched, Handling, Feedback}, by: bySystem},
 	ActEscalate:         {from: []State{Dispatched}, by: bySystem},
+	ActEscalateDispute:  {from: []State{Dispatched, Handling}, to: Accepted, by: bySystem},
+	ActFollowUp:         {from: []State{Handling, Feedback, Closed}, by: bySystem},
 }
 
 // Channel is where a case came from.

@@ -46,6 +46,9 @@ func Routes(srv *web.Server, svc *Service) {
 	srv.Handle(web.Route{Pattern: "POST /cases/{number}/reveal"}, h.reveal)
 	srv.Handle(web.Route{Pattern: "GET /cases/{number}/files/{id}"}, h.file)
 	dashboardRoutes(h)
+	categoryRoutes(h)
+	h.srv.Handle(web.Route{Pattern: "POST /cases/{number}/parties"}, h.addParty)
+	h.srv.Handle(web.Route{Pattern: "POST /cases/{number}/mediate"}, h.mediate)
 }
 
 // --- API ---
@@ -262,7 +265,11 @@ func (h *handler) renderReport(w http.ResponseWriter, r *http.Request, status in
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"Categories": cats, "Values": values, "Lang": web.Ctx(r.Context()).Lang}
+	p := auth.From(r.Context())
+	data := map[string]any{"Categories": cats, "Values": values, "Lang": web.Ctx(r.Context()).Lang,
+		// Staff enter calls and walk-ins; grid workers report what they
+		// found on patrol and may have fixed already.
+		"ForOthers": p.CanAnywhere(auth.CaseReport), "GridWorker": p.HasRole(auth.GridWorker)}
 	if formErr != nil {
 		msg, fields := web.Message(h.srv.Catalog(), web.Ctx(r.Context()).Lang, formErr)
 		data["Error"], data["Fields"] = msg, fields
@@ -433,6 +440,18 @@ func (h *handler) renderCase(w http.ResponseWriter, r *http.Request, status int,
 	}
 	data := map[string]any{"Case": c, "Events": evs, "Moves": h.svc.MovesFor(ctx, c), "Units": units,
 		"Revealed": revealed, "Category": h.categoryName(r, c.CategoryCode)}
+	if isDispute(c) {
+		parties, err := h.svc.Parties(ctx, number)
+		if err != nil {
+			return err
+		}
+		sessions, level, err := h.svc.Sessions(ctx, number)
+		if err != nil {
+			return err
+		}
+		data["Dispute"] = map[string]any{"Parties": parties, "Sessions": sessions, "Level": level,
+			"CanMediate": c.State.Open() && h.svc.mayAct(ctx, c, ActFeedback, transitions[ActFeedback]) == nil}
+	}
 	if formErr != nil {
 		msg, fields := web.Message(h.srv.Catalog(), web.Ctx(ctx).Lang, formErr)
 		data["Error"], data["Fields"] = msg, fields
@@ -497,4 +516,36 @@ func (h *handler) file(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "private, max-age=3600")
 	_, err = w.Write(data)
 	return err
+}
+
+func (h *handler) addParty(w http.ResponseWriter, r *http.Request) error {
+	if err := web.ParseForm(r); err != nil {
+		return err
+	}
+	f := r.PostForm
+	err := h.svc.AddParty(r.Context(), r.PathValue("number"), Party{Role: f.Get("role"), Name: f.Get("name"), Phone: f.Get("phone")})
+	return h.afterForm(w, r, err)
+}
+
+func (h *handler) mediate(w http.ResponseWriter, r *http.Request) error {
+	if err := web.ParseForm(r); err != nil {
+		return err
+	}
+	f := r.PostForm
+	days, _ := strconv.Atoi(f.Get("follow_up_days"))
+	err := h.svc.Mediate(r.Context(), r.PathValue("number"), Session{Place: f.Get("place"), Mediators: f.Get("mediators"),
+		Summary: f.Get("summary"), Outcome: f.Get("outcome"), Agreement: f.Get("agreement"), FollowUpDays: days})
+	return h.afterForm(w, r, err)
+}
+
+// afterForm shows the case again with the form's errors, or redirects to it.
+func (h *handler) afterForm(w http.ResponseWriter, r *http.Request, err error) error {
+	if code := errs.CodeOf(err); code == errs.Invalid || code == errs.Conflict {
+		return h.renderCase(w, r, web.Status(err), err, nil)
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/cases/"+r.PathValue("number"), http.StatusSeeOther)
+	return nil
 }

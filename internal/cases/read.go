@@ -117,7 +117,8 @@ type Tracked struct {
 // publicMoves are the moves shown to the reporter; internal notes and
 // system flags are not.
 var publicMoves = map[Action]bool{ActReport: true, ActSelfHandle: true, ActAccept: true, ActReject: true, ActDispatch: true,
-	ActReceive: true, ActFeedback: true, ActVerifyPass: true, ActVerifyFail: true, ActMerge: true, ActCallback: true, ActRate: true}
+	ActReceive: true, ActFeedback: true, ActVerifyPass: true, ActVerifyFail: true, ActMerge: true, ActCallback: true, ActRate: true,
+	ActMediate: true, ActEscalateDispute: true}
 
 // Track returns the case behind a private link. A merged case shows the
 // progress of the case it was merged into, so every reporter follows the
@@ -142,8 +143,8 @@ func (s *Service) Track(ctx context.Context, token string) (Tracked, error) {
 	}
 	for _, e := range evs {
 		if publicMoves[e.Action] {
-			if e.Action == ActDispatch || e.Action == ActReceive {
-				e.Note = "" // the unit's working notes stay inside
+			if e.Action == ActDispatch || e.Action == ActReceive || e.Action == ActMediate {
+				e.Note = "" // working notes and mediation records stay inside
 			}
 			t.Events = append(t.Events, e)
 		}
@@ -202,7 +203,8 @@ func (s *Service) Rate(ctx context.Context, token string, sat Satisfaction, comm
 // 80% of the time, the overdue flag (督办) at the deadline, and the
 // escalation of cases not received in time. Each runs once across nodes.
 func (s *Service) Jobs(r *jobs.Runner) {
-	for kind, action := range map[string]Action{"case.warn": ActWarn, "case.overdue": ActOverdue, "case.escalate": ActEscalate} {
+	for kind, action := range map[string]Action{"case.warn": ActWarn, "case.overdue": ActOverdue, "case.escalate": ActEscalate,
+		"case.mediation_followup": ActFollowUp} {
 		r.Handle(kind, func(ctx context.Context, j jobs.Job) error {
 			var p struct {
 				Case int64 `json:"case"`

@@ -215,19 +215,29 @@ func (s *Service) Report(ctx context.Context, nc NewCase) (Receipt, error) {
 	if !nc.At.IsZero() {
 		at = nc.At.UTC()
 	}
+	// Everything that needs no lock happens before the write: on SQLite all
+	// writes queue for one writer, so its share of each report is kept to
+	// the statements that must be in the transaction.
+	c := row{channel: nc.Channel, externalID: nc.ExternalID, categoryID: cat.ID, description: nc.Description,
+		address: strings.TrimSpace(nc.Address), point: nc.Point, areaID: areaID, needsRouting: rc.Routing,
+		reporterUserID: userID(p), name: s.box.Seal("case.reporter_name", nc.Name),
+		phone: s.box.Seal("case.reporter_phone", nc.Phone), phoneIdx: s.box.Index("phone", nc.Phone),
+		email: s.box.Seal("case.reporter_email", nc.Email), state: Reported, urgency: cat.Urgency,
+		trackingHash: hashToken(token), createdAt: at}
+	// Likely duplicates are the cases reported before this one: a read,
+	// advisory, so it runs beside the writer rather than in its queue.
+	if nc.Point != nil && !nc.FixedOnSite {
+		if rc.Duplicates, err = s.duplicates(ctx, 0, cat.ID, *nc.Point, at); err != nil {
+			return Receipt{}, err
+		}
+	}
+	key := statKey{day: dayOf(at), areaID: areaID, categoryID: cat.ID}
 	err = s.db.Write(ctx, func(ctx context.Context) error {
-		c := row{channel: nc.Channel, externalID: nc.ExternalID, categoryID: cat.ID, description: nc.Description,
-			address: strings.TrimSpace(nc.Address), point: nc.Point, areaID: areaID, needsRouting: rc.Routing,
-			reporterUserID: userID(p), name: s.box.Seal("case.reporter_name", nc.Name),
-			phone: s.box.Seal("case.reporter_phone", nc.Phone), phoneIdx: s.box.Index("phone", nc.Phone),
-			email: s.box.Seal("case.reporter_email", nc.Email), state: Reported, urgency: cat.Urgency,
-			trackingHash: hashToken(token), createdAt: at}
 		id, err := s.store.insertCase(ctx, c)
 		if err != nil {
 			return err
 		}
 		rc.Number, rc.State = NumberOf(id, at), Reported
-		key := statKey{day: dayOf(at), areaID: areaID, categoryID: cat.ID}
 		eventID, err := s.store.insertEvent(ctx, event{caseID: id, at: at, actor: actorOf(ctx), action: ActReport,
 			to: Reported, data: string(nc.Channel), key: key})
 		if err != nil {
@@ -244,11 +254,6 @@ func (s *Service) Report(ctx context.Context, nc NewCase) (Receipt, error) {
 				return err
 			}
 			rc.State = Closed
-		}
-		if nc.Point != nil && !nc.FixedOnSite {
-			if rc.Duplicates, err = s.duplicates(ctx, id, cat.ID, *nc.Point, at); err != nil {
-				return err
-			}
 		}
 		return s.audit.Record(ctx, audit.Entry{Action: "case.report", TargetType: "case", TargetID: rc.Number,
 			Detail: string(nc.Channel)})

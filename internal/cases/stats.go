@@ -3,13 +3,18 @@ package cases
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/linli/linli/internal/area"
 	"github.com/linli/linli/internal/platform/auth"
 	"github.com/linli/linli/internal/platform/db"
+	"github.com/linli/linli/internal/platform/errs"
+	"github.com/linli/linli/internal/platform/i18n"
 )
 
 // statKey is a row of case_stats: a China-time day, the case's area, its
@@ -76,14 +81,23 @@ func (s store) addStats(ctx context.Context, k statKey, c counters) error {
 type KPIs struct {
 	Counts counters `json:"-"`
 
-	Reported   int64 `json:"reported"`
-	Accepted   int64 `json:"accepted"`
-	Rejected   int64 `json:"rejected"`
-	Dispatched int64 `json:"dispatched"`
-	Closed     int64 `json:"closed"`
-	OnTime     int64 `json:"closed_on_time"`
-	Deferred   int64 `json:"closed_deferred"`
-	Callbacks  int64 `json:"callbacks"`
+	// The counts behind the rates, so that anyone can check them.
+	Reported           int64 `json:"reported"`
+	Accepted           int64 `json:"accepted"`
+	Rejected           int64 `json:"rejected"`
+	Dispatched         int64 `json:"dispatched"`
+	Closed             int64 `json:"closed"`
+	OnTime             int64 `json:"closed_on_time"`
+	Deferred           int64 `json:"closed_deferred"`
+	Feedbacks          int64 `json:"feedbacks"`
+	Reworked           int64 `json:"reworked"`
+	Extended           int64 `json:"extended"`
+	Callbacks          int64 `json:"callbacks"`
+	Contacted          int64 `json:"contacted"`
+	Solved             int64 `json:"solved"`
+	Satisfied          int64 `json:"satisfied"`
+	BasicallySatisfied int64 `json:"basically_satisfied"`
+	Unsatisfied        int64 `json:"unsatisfied"`
 
 	AcceptRate       float64 `json:"accept_rate"`       // 立案率 = 立案 / (立案 + 不予立案)
 	CloseRate        float64 `json:"close_rate"`        // 结案率 = 结案 / 派遣
@@ -106,7 +120,9 @@ func ratio(a, b int64) float64 {
 // kpis derives the rates from counters with the configured weights.
 func (s *Service) kpis(c counters) KPIs {
 	k := KPIs{Counts: c, Reported: c.reported, Accepted: c.accepted, Rejected: c.rejected, Dispatched: c.dispatched,
-		Closed: c.closed, OnTime: c.closedOnTime, Deferred: c.closedDeferred, Callbacks: c.callbacks}
+		Closed: c.closed, OnTime: c.closedOnTime, Deferred: c.closedDeferred, Feedbacks: c.feedbacks, Reworked: c.reworked,
+		Extended: c.extended, Callbacks: c.callbacks, Contacted: c.contacted, Solved: c.solved, Satisfied: c.satisfied,
+		BasicallySatisfied: c.basicallySatisfied, Unsatisfied: c.unsatisfied}
 	k.AcceptRate = ratio(c.accepted, c.accepted+c.rejected)
 	k.CloseRate = ratio(c.closed, c.dispatched)
 	k.OnTimeRate = ratio(c.closedOnTime, c.closed-c.closedDeferred)
@@ -121,48 +137,6 @@ func (s *Service) kpis(c counters) KPIs {
 	k.Combined = s.Config.WeightResponse*k.ResponseRate + s.Config.WeightResolution*k.ResolutionRate +
 		s.Config.WeightSatisfaction*k.SatisfactionRate
 	return k
-}
-
-// KPIQuery selects the cases of a dashboard.
-type KPIQuery struct {
-	AreaCode string // "" for everything the caller may read
-	From, To string // China-time dates, inclusive; "" for open ends
-}
-
-// KPIs adds up the daily counters of the cases in the caller's scope (and
-// under AreaCode) over the period.
-func (s *Service) KPIs(ctx context.Context, q KPIQuery) (KPIs, error) {
-	p := auth.From(ctx)
-	if !p.CanAnywhere(auth.CaseRead) {
-		return KPIs{}, p.Require(auth.CaseRead, "")
-	}
-	cond, args := p.Filter(auth.CaseRead, "t.area_id", 1)
-	where := []string{cond}
-	if q.AreaCode != "" {
-		a, err := s.areas.Get(ctx, q.AreaCode)
-		if err != nil {
-			return KPIs{}, err
-		}
-		args = append(args, a.Path, auth.PathEnd(a.Path))
-		where = append(where, fmt.Sprintf("t.area_id IN (SELECT id FROM areas WHERE path >= $%d AND path < $%d)", len(args)-1, len(args)))
-	}
-	if q.From != "" {
-		args = append(args, q.From)
-		where = append(where, "t.day >= $"+strconv.Itoa(len(args)))
-	}
-	if q.To != "" {
-		args = append(args, q.To)
-		where = append(where, "t.day <= $"+strconv.Itoa(len(args)))
-	}
-	var sums []string
-	for _, c := range statCols {
-		sums = append(sums, "COALESCE(SUM(t."+c+"), 0)")
-	}
-	var c counters
-	err := s.db.Q(ctx).QueryRowContext(ctx, "SELECT "+strings.Join(sums, ", ")+" FROM case_stats t WHERE "+strings.Join(where, " AND "), args...).
-		Scan(&c.reported, &c.accepted, &c.rejected, &c.dispatched, &c.closed, &c.closedOnTime, &c.closedDeferred, &c.feedbacks,
-			&c.reworked, &c.extended, &c.callbacks, &c.contacted, &c.solved, &c.satisfied, &c.basicallySatisfied, &c.unsatisfied)
-	return s.kpis(c), err
 }
 
 // countersFor says what an event adds to the figures, from the event

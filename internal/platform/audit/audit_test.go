@@ -98,3 +98,45 @@ func TestAuditRowSharesTheTransaction(t *testing.T) {
 		}
 	})
 }
+
+// Writes that share a commit (SQLite's group commit) and fail on their own
+// take their audit rows with them, and the chains stay linked around the
+// gaps they would have left.
+func TestFailedWritesLeaveTheChainsIntact(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		log := audit.New(d, nil)
+		var wg sync.WaitGroup
+		for i := 0; i < 120; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ctx := audit.WithActor(context.Background(), audit.Actor{Name: "wang", RequestID: fmt.Sprint("req-", i%16)})
+				err := d.Write(ctx, func(ctx context.Context) error {
+					for j := 0; j < 1+i%3; j++ {
+						if err := log.Record(ctx, audit.Entry{Action: "case.report", TargetID: fmt.Sprint(i)}); err != nil {
+							return err
+						}
+					}
+					if i%4 == 1 {
+						return fmt.Errorf("write %d fails after its audit rows", i)
+					}
+					return nil
+				})
+				if (err != nil) != (i%4 == 1) {
+					t.Errorf("write %d: %v", i, err)
+				}
+			}()
+		}
+		wg.Wait()
+		want := int64(0)
+		for i := 0; i < 120; i++ {
+			if i%4 != 1 {
+				want += int64(1 + i%3)
+			}
+		}
+		rep, err := log.Verify(context.Background())
+		if err != nil || rep.Break != nil || rep.Rows != want {
+			t.Fatalf("%+v (break %v), %v; want %d intact rows", rep, rep.Break, err, want)
+		}
+	})
+}

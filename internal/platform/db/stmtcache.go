@@ -64,3 +64,73 @@ func (c *cachedReader) close() {
 		return true
 	})
 }
+
+// connStmts are the SQLite writer connection's prepared statements, by
+// query text. Only the writer goroutine uses them, so they need no lock.
+// The same bound as the read cache holds; maxConnStmts guards against a
+// caller that splices values into the text after all.
+type connStmts struct {
+	conn  *sql.Conn
+	stmts map[string]*sql.Stmt
+}
+
+const maxConnStmts = 512
+
+func newConnStmts(conn *sql.Conn) *connStmts {
+	return &connStmts{conn: conn, stmts: map[string]*sql.Stmt{}}
+}
+
+// stmt returns the prepared statement for query, or nil when it cannot be
+// prepared or the cache is full: the caller then runs the query plainly,
+// which also reports a bad query's error as usual.
+func (c *connStmts) stmt(ctx context.Context, query string) *sql.Stmt {
+	if s, ok := c.stmts[query]; ok {
+		return s
+	}
+	if len(c.stmts) >= maxConnStmts {
+		return nil
+	}
+	s, err := c.conn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	c.stmts[query] = s
+	return s
+}
+
+func (c *connStmts) close() {
+	for _, s := range c.stmts {
+		s.Close()
+	}
+}
+
+// writeTx runs a commit group's SQL. The statements are bound to the
+// writer's connection rather than to tx, but SQLite's transaction belongs
+// to the connection, so they run inside the transaction tx began, and its
+// commit or rollback covers them. (database/sql cannot reuse a statement
+// across transactions: Tx.Stmt prepares a connection-bound statement anew.)
+type writeTx struct {
+	tx    *sql.Tx
+	stmts *connStmts
+}
+
+func (q *writeTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if s := q.stmts.stmt(ctx, query); s != nil {
+		return s.ExecContext(ctx, args...)
+	}
+	return q.tx.ExecContext(ctx, query, args...)
+}
+
+func (q *writeTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s := q.stmts.stmt(ctx, query); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
+	return q.tx.QueryContext(ctx, query, args...)
+}
+
+func (q *writeTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if s := q.stmts.stmt(ctx, query); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
+	return q.tx.QueryRowContext(ctx, query, args...)
+}

@@ -12,11 +12,22 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// txState is the write transaction a context carries. Nested Write calls
+// txState is what one Write sees of its transaction. Nested Write calls
 // join it; AfterCommit hooks wait for its commit.
 type txState struct {
-	tx          *sql.Tx
+	// tx runs the write's SQL: the *sql.Tx on PostgreSQL; on SQLite the
+	// group's transaction through the writer's prepared statements.
+	tx          Querier
+	group       *txGroup
 	afterCommit []func()
+	undo        []func() // OnUndo hooks, run newest first
+}
+
+// txGroup is what the writes sharing one database transaction share: on
+// SQLite every write of a commit group, on PostgreSQL the one write.
+type txGroup struct {
+	shared       map[any]any
+	beforeCommit []func(ctx context.Context) error
 }
 
 type txKey struct{}
@@ -39,6 +50,63 @@ func AfterCommit(ctx context.Context, fn func()) {
 		return
 	}
 	fn()
+}
+
+// Shared returns the value kept under key for the transaction of ctx, made
+// by init on its first use there; ok is false outside a write transaction.
+// On SQLite every write of a commit group sees the same value, one after the
+// other on the writer goroutine; on PostgreSQL each transaction has its own.
+// It lets a module carry what it learnt in the transaction (an audit chain's
+// head) from one write to the next instead of reading and updating a row per
+// write. Keep it right with OnUndo, and store it with BeforeCommit.
+func Shared(ctx context.Context, key any, init func() any) (v any, ok bool) {
+	st := txFrom(ctx)
+	if st == nil {
+		return nil, false
+	}
+	g := st.group
+	if v, ok := g.shared[key]; ok {
+		return v, true
+	}
+	if g.shared == nil {
+		g.shared = map[any]any{}
+	}
+	v = init()
+	g.shared[key] = v
+	return v, true
+}
+
+// OnUndo runs fn if the work of the write in ctx is undone while its
+// transaction goes on: on SQLite, when the write fails and only its
+// savepoint rolls back, so that Shared state can forget what the write did.
+// Hooks run newest first. (When the whole transaction rolls back, its
+// Shared state goes with it.) Outside a transaction OnUndo does nothing.
+func OnUndo(ctx context.Context, fn func()) {
+	if st := txFrom(ctx); st != nil {
+		st.undo = append(st.undo, fn)
+	}
+}
+
+// BeforeCommit runs fn in the transaction of ctx after all its writes, just
+// before the commit; an error rolls the transaction back, failing every
+// write of the group. A hook belongs to the transaction, not to the write
+// that added it: it runs even if that write was undone.
+func BeforeCommit(ctx context.Context, fn func(ctx context.Context) error) {
+	if st := txFrom(ctx); st != nil {
+		st.group.beforeCommit = append(st.group.beforeCommit, fn)
+	}
+}
+
+// runBeforeCommit runs the group's hooks with a context carrying the
+// transaction; a hook may add more.
+func (g *txGroup) runBeforeCommit(q Querier) error {
+	ctx := context.WithValue(context.Background(), txKey{}, &txState{tx: q, group: g})
+	for i := 0; i < len(g.beforeCommit); i++ {
+		if err := callSafely(ctx, g.beforeCommit[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Write runs fn in a write transaction: everything fn does through d.Q(ctx)
@@ -84,8 +152,12 @@ func (d *DB) writePostgresOnce(ctx context.Context, fn func(ctx context.Context)
 	if err != nil {
 		return nil, err
 	}
-	st := &txState{tx: tx}
-	if err := callSafely(context.WithValue(ctx, txKey{}, st), fn); err != nil {
+	st := &txState{tx: tx, group: &txGroup{}}
+	err = callSafely(context.WithValue(ctx, txKey{}, st), fn)
+	if err == nil {
+		err = st.group.runBeforeCommit(tx)
+	}
+	if err != nil {
 		tx.Rollback()
 		return nil, err
 	}
@@ -111,6 +183,7 @@ func callSafely(ctx context.Context, fn func(ctx context.Context) error) (err er
 // writer is SQLite's group committer: one goroutine, one connection.
 type writer struct {
 	conn     *sql.Conn
+	stmts    *connStmts // the connection's prepared statements
 	reqs     chan *writeReq
 	maxBatch int
 	log      *slog.Logger
@@ -135,7 +208,7 @@ func startWriter(pool *sql.DB, maxBatch int, log *slog.Logger) (*writer, error) 
 	if maxBatch <= 0 {
 		maxBatch = 512
 	}
-	w := &writer{conn: conn, reqs: make(chan *writeReq, 4096), maxBatch: maxBatch, log: log, done: make(chan struct{})}
+	w := &writer{conn: conn, stmts: newConnStmts(conn), reqs: make(chan *writeReq, 4096), maxBatch: maxBatch, log: log, done: make(chan struct{})}
 	go w.loop()
 	return w, nil
 }
@@ -174,6 +247,7 @@ func (w *writer) stop() {
 	}
 	w.mu.Unlock()
 	<-w.done
+	w.stmts.close()
 	w.conn.Close()
 }
 
@@ -213,31 +287,24 @@ func (w *writer) commitGroup(batch []*writeReq) {
 		failAll(batch, err)
 		return
 	}
+	// Statements run on the writer's connection, inside the transaction
+	// that tx began, through statements prepared once: parsing the same
+	// INSERTs again in every transaction was a third of the writer's time.
+	q := &writeTx{tx: tx, stmts: w.stmts}
+	g := &txGroup{}
 	single := len(batch) == 1
 	for _, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			r.err = err
 			continue
 		}
-		r.st = &txState{tx: tx}
+		r.st = &txState{tx: q, group: g}
 		ctx := context.WithValue(context.WithoutCancel(r.ctx), txKey{}, r.st)
 		if single { // no savepoint needed: the transaction is the request
 			r.err = callSafely(ctx, r.fn)
 			break
 		}
-		if _, err := tx.ExecContext(bg, "SAVEPOINT w"); err != nil {
-			tx.Rollback()
-			failAll(batch, err)
-			return
-		}
-		if r.err = callSafely(ctx, r.fn); r.err != nil {
-			if _, err := tx.ExecContext(bg, "ROLLBACK TO w"); err != nil {
-				tx.Rollback()
-				failAll(batch, errors.Join(r.err, err))
-				return
-			}
-		}
-		if _, err := tx.ExecContext(bg, "RELEASE w"); err != nil {
+		if err := w.runInSavepoint(bg, q, r, ctx); err != nil {
 			tx.Rollback()
 			failAll(batch, err)
 			return
@@ -247,10 +314,34 @@ func (w *writer) commitGroup(batch []*writeReq) {
 		tx.Rollback()
 		return
 	}
+	if err := g.runBeforeCommit(q); err != nil {
+		tx.Rollback()
+		failAll(batch, err)
+		return
+	}
 	if err := tx.Commit(); err != nil {
 		w.log.Error("group commit failed", "requests", len(batch), "err", err)
 		failAll(batch, err)
 	}
+}
+
+// runInSavepoint runs one request of a group; its failure rolls back its
+// savepoint and its OnUndo hooks. The error returned is the savepoint's
+// own, which ends the whole group.
+func (w *writer) runInSavepoint(bg context.Context, q *writeTx, r *writeReq, ctx context.Context) error {
+	if _, err := q.ExecContext(bg, "SAVEPOINT w"); err != nil {
+		return err
+	}
+	if r.err = callSafely(ctx, r.fn); r.err != nil {
+		if _, err := q.ExecContext(bg, "ROLLBACK TO w"); err != nil {
+			return errors.Join(r.err, err)
+		}
+		for i := len(r.st.undo) - 1; i >= 0; i-- {
+			r.st.undo[i]()
+		}
+	}
+	_, err := q.ExecContext(bg, "RELEASE w")
+	return err
 }
 
 // failAll marks every request that had not failed on its own as failed.

@@ -80,6 +80,7 @@ func NewRenderer(c *i18n.Catalog, static fs.FS, base TemplateSet, sets ...Templa
 		"deref":    func(b *bool) bool { return b != nil && *b },
 		"pct":      func(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) + "%" },
 		"dict":     dict,
+		"list":     func(xs ...any) []any { return xs },
 	}
 	layout := template.New("layout").Funcs(funcs)
 	files, err := fs.Glob(base.FS, path.Join(base.Dir, "*.html"))

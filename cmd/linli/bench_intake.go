@@ -1,0 +1,729 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	mrand "math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/linli/linli/internal/app"
+	"github.com/linli/linli/internal/platform/config"
+)
+
+// `linli bench intake` measures case intake over HTTP, POST /api/v1/cases,
+// the way a resident's phone or a hotline system reports: JSON in, a
+// durable case with its grid, event, counters, audit row and log line out.
+//
+// The server is the real program (app.New, the demo street's grids and
+// categories, app.Serve on 127.0.0.1:0). The load comes from a separate
+// process, this binary re-run as `linli bench intake load`, so that the
+// generator's allocations and goroutines do not share the server's heap,
+// garbage collector and scheduler; both compete for the same two cores, as
+// the issue asks. Three phases:
+//
+//  1. closed loop: --clients connections send as fast as answers come → cases/s;
+//  2. open loop: --rate requests per second on a fixed schedule → p50/p99,
+//     measured from each request's intended send time, so that a stalled
+//     server is charged for the requests it delayed (no coordinated omission);
+//  3. the bare handler: net/http decoding the same JSON and doing one INSERT
+//     into a fresh SQLite with synchronous=NORMAL, driven like phase 1 → the
+//     reference the issue compares Linli with.
+//
+// At the end the bench checks that every acknowledged 201 is a stored case,
+// event and audit row (and nothing else was stored), and that the audit
+// chains verify.
+func benchIntake(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "load" {
+		return intakeLoad(ctx, args[1:], stdout)
+	}
+	fs := flag.NewFlagSet("linli bench intake", flag.ContinueOnError)
+	var o intakeOptions
+	fs.StringVar(&o.dsn, "db", "", "PostgreSQL to run Linli on instead of a fresh SQLite file (a fresh schema, dropped afterwards)")
+	fs.IntVar(&o.clients, "clients", 32, "concurrent connections in the closed-loop phases")
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long each phase runs")
+	fs.IntVar(&o.rate, "rate", 1000, "requests per second of the latency phase")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write the server's CPU profile of the closed-loop phase to this file")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if o.clients < 1 || o.duration <= 0 || o.rate < 1 {
+		return usageErr("--clients and --rate must be at least 1 and --duration positive")
+	}
+	if o.dsn != "" && !strings.HasPrefix(o.dsn, "postgres") {
+		return usageErr("--db: only postgres://… (SQLite is the default, on a fresh file)")
+	}
+	dir, err := os.MkdirTemp("", "linli-bench-intake-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	o.dir = dir
+	r, err := runIntake(ctx, o, stdout)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "bare handler (SQLite NORMAL, one INSERT): %.0f/s, %d clients, CPU/request: server %.0f µs, load %.0f µs\n",
+		r.bare.PerSec, o.clients, 1e6*r.bare.ServerCPU/float64(r.bare.OK), 1e6*r.bare.LoadCPU/float64(r.bare.OK))
+	fmt.Fprintf(stdout, "Linli ÷ bare handler: %.2f (goal ≥ 0.35)\n", r.linli.PerSec/r.bare.PerSec)
+	return printJSON(stdout, map[string]any{"benchmark": "intake", "db": r.kind, "clients": o.clients,
+		"seconds_each": o.duration.Seconds(), "cases_per_sec": round(r.linli.PerSec), "rate": o.rate,
+		"p50_ms": round2(r.open.P50), "p99_ms": round2(r.open.P99), "max_ms": round2(r.open.Max),
+		"achieved_rate": round(r.open.PerSec), "bare_per_sec": round(r.bare.PerSec),
+		"ratio": round2(r.linli.PerSec / r.bare.PerSec), "acked": r.acked, "stored": r.stored})
+}
+
+type intakeOptions struct {
+	dsn        string
+	clients    int
+	duration   time.Duration
+	rate       int
+	cpuprofile string
+	dir        string
+}
+
+type intakeResult struct {
+	kind              string
+	linli, open, bare loadResult
+	acked, stored     int64
+}
+
+func runIntake(ctx context.Context, o intakeOptions, stdout io.Writer) (intakeResult, error) {
+	var res intakeResult
+	srv, err := startLinli(ctx, o)
+	if err != nil {
+		return res, err
+	}
+	defer srv.stop()
+	res.kind = string(srv.app.DB.Kind)
+	fmt.Fprintf(stdout, "Linli on %s at %s; load from a separate process\n", res.kind, srv.url)
+	before, err := srv.counts(ctx)
+	if err != nil {
+		return res, err
+	}
+	var acked int64
+	step := func(name string, l loadSpec) (loadResult, error) {
+		cpu0 := processCPU()
+		busy0, total0 := machineCPU()
+		r, err := runLoad(ctx, srv.url, l)
+		r.ServerCPU = (processCPU() - cpu0).Seconds()
+		busy1, total1 := machineCPU()
+		r.MachineBusy = float64(busy1-busy0) / float64(max(1, total1-total0))
+		acked += r.OK
+		if err == nil && r.Failed > 0 {
+			err = fmt.Errorf("%s: %d requests failed, the first: %s", name, r.Failed, r.FirstError)
+		}
+		if err == nil {
+			fmt.Fprintf(stdout, "%-26s %7d cases %6.0f/s  p50 %6.2f ms  p99 %6.2f ms  max %7.2f ms  CPU/case: server %3.0f µs, load %3.0f µs; machine %3.0f%% busy\n",
+				name, r.OK, r.PerSec, r.P50, r.P99, r.Max, 1e6*r.ServerCPU/float64(r.OK), 1e6*r.LoadCPU/float64(r.OK), 100*r.MachineBusy)
+		}
+		return r, err
+	}
+	if _, err := step("warm-up (1 s)", loadSpec{Clients: o.clients, Duration: time.Second, Seed: 1}); err != nil {
+		return res, err
+	}
+	stopProfile, err := startProfile(o.cpuprofile)
+	if err != nil {
+		return res, err
+	}
+	res.linli, err = step(fmt.Sprintf("closed loop, %d clients", o.clients), loadSpec{Clients: o.clients, Duration: o.duration, Seed: 2})
+	stopProfile()
+	if err != nil {
+		return res, err
+	}
+	res.open, err = step(fmt.Sprintf("open loop, %d/s", o.rate), loadSpec{Rate: o.rate, Clients: max(64, o.clients), Duration: o.duration, Seed: 3})
+	if err != nil {
+		return res, err
+	}
+	after, err := srv.counts(ctx)
+	if err != nil {
+		return res, err
+	}
+	if err := after.check(before, acked); err != nil {
+		return res, err
+	}
+	if err := srv.verifyAudit(ctx); err != nil {
+		return res, err
+	}
+	res.acked, res.stored = acked, after.cases-before.cases
+	fmt.Fprintf(stdout, "checked: %d acknowledged = %d cases = %d report events = %d audit rows; audit chains intact\n",
+		acked, res.stored, after.events-before.events, after.audit-before.audit)
+	srv.stop()
+	res.bare, err = runBare(ctx, o)
+	return res, err
+}
+
+// processCPU is the CPU time this process has used, user and system.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// machineCPU reads the busy and total time of all cores from /proc/stat
+// (zeros where there is none).
+func machineCPU() (busy, total int64) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	for i, f := range strings.Fields(line)[1:] {
+		n, _ := strconv.ParseInt(f, 10, 64)
+		total += n
+		if i != 3 && i != 4 { // idle, iowait
+			busy += n
+		}
+	}
+	return busy, total
+}
+
+func startProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// --- the server under test ---
+
+type linliServer struct {
+	app    *app.App
+	url    string
+	cancel context.CancelFunc
+	served chan error
+	drop   func() // drops the PostgreSQL schema
+	once   sync.Once
+}
+
+// startLinli starts the whole program as `linli serve --demo` would, on a
+// fresh database, logging at info level (one line per request) to a file.
+func startLinli(ctx context.Context, o intakeOptions) (*linliServer, error) {
+	cfg := config.Default()
+	cfg.DB, cfg.SQLiteSync, cfg.Addr = "sqlite:"+filepath.Join(o.dir, "linli.db"), "FULL", "127.0.0.1:0"
+	cfg.KeyFile = filepath.Join(o.dir, "linli.key")
+	s := &linliServer{drop: func() {}}
+	if o.dsn != "" {
+		dsn, drop, err := freshSchema(ctx, o.dsn)
+		if err != nil {
+			return nil, err
+		}
+		cfg.DB, s.drop = dsn, drop
+	}
+	logFile, err := os.Create(filepath.Join(o.dir, "linli.log"))
+	if err != nil {
+		s.drop()
+		return nil, err
+	}
+	a, err := app.New(ctx, cfg, app.NewLogger(cfg, logFile))
+	if err != nil {
+		s.drop()
+		return nil, err
+	}
+	s.app = a
+	if _, err := a.SeedDemo(ctx); err != nil {
+		s.stop()
+		return nil, err
+	}
+	l, err := a.Listen()
+	if err != nil {
+		s.stop()
+		return nil, err
+	}
+	s.url = "http://" + l.Addr().String()
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel, s.served = cancel, make(chan error, 1)
+	go func() { s.served <- a.Serve(sctx, l) }()
+	return s, nil
+}
+
+func (s *linliServer) stop() {
+	s.once.Do(func() {
+		if s.cancel != nil {
+			s.cancel()
+			<-s.served
+		}
+		s.app.Close()
+		s.drop()
+	})
+}
+
+// freshSchema creates an empty schema and returns a DSN whose search_path
+// points at it, as internal/platform/db/dbtest does for the tests.
+func freshSchema(ctx context.Context, base string) (string, func(), error) {
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		return "", nil, err
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "bench_" + hex.EncodeToString(b)
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		admin.Close()
+		return "", nil, fmt.Errorf("--db: create schema: %w", err)
+	}
+	drop := func() {
+		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+		admin.Close()
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		drop()
+		return "", nil, err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), drop, nil
+}
+
+// intakeCounts are the rows one report adds to.
+type intakeCounts struct{ cases, events, audit int64 }
+
+func (s *linliServer) counts(ctx context.Context) (intakeCounts, error) {
+	var c intakeCounts
+	err := s.app.DB.Q(ctx).QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM cases),
+		(SELECT COUNT(*) FROM case_events WHERE action = 'report'),
+		(SELECT COUNT(*) FROM audit_log WHERE action = 'case.report')`).Scan(&c.cases, &c.events, &c.audit)
+	return c, err
+}
+
+// check fails unless exactly the acknowledged reports were stored.
+func (c intakeCounts) check(before intakeCounts, acked int64) error {
+	d := intakeCounts{c.cases - before.cases, c.events - before.events, c.audit - before.audit}
+	if d.cases != acked || d.events != acked || d.audit != acked {
+		return fmt.Errorf("bench: %d reports acknowledged, but %d cases, %d report events and %d audit rows stored",
+			acked, d.cases, d.events, d.audit)
+	}
+	return nil
+}
+
+func (s *linliServer) verifyAudit(ctx context.Context) error {
+	rep, err := s.app.Audit.Verify(ctx)
+	if err != nil {
+		return err
+	}
+	if rep.Break != nil {
+		return fmt.Errorf("bench: audit log broken after the run: %s", rep.Break)
+	}
+	return nil
+}
+
+// --- the bare handler ---
+
+// runBare serves POST /api/v1/cases with the least a real handler does:
+// decode the JSON, one INSERT into SQLite (WAL, synchronous=NORMAL, one
+// connection), answer 201 with the id. It is the issue's reference point.
+func runBare(ctx context.Context, o intakeOptions) (loadResult, error) {
+	d, err := sql.Open("sqlite", "file:"+filepath.Join(o.dir, "bare.db")+
+		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
+	if err != nil {
+		return loadResult{}, err
+	}
+	defer d.Close()
+	d.SetMaxOpenConns(1)
+	if _, err := d.ExecContext(ctx, `CREATE TABLE reports (id INTEGER PRIMARY KEY, category TEXT NOT NULL,
+		description TEXT NOT NULL, lon REAL, lat REAL, phone TEXT NOT NULL, created_at TEXT NOT NULL)`); err != nil {
+		return loadResult{}, err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return loadResult{}, err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Category, Description, Phone string
+			Lat, Lon                     float64
+		}
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		res, err := d.ExecContext(r.Context(), "INSERT INTO reports (category, description, lon, lat, phone, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+			in.Category, in.Description, in.Lon, in.Lat, in.Phone, time.Now().UTC().Format(time.RFC3339Nano))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		id, _ := res.LastInsertId()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprintf(w, `{"id":%d}`, id)
+	})}
+	go srv.Serve(l)
+	defer srv.Close()
+	cpu0 := processCPU()
+	r, err := runLoad(ctx, "http://"+l.Addr().String(), loadSpec{Clients: o.clients, Duration: o.duration, Seed: 4})
+	r.ServerCPU = (processCPU() - cpu0).Seconds()
+	if err == nil && r.Failed > 0 {
+		err = fmt.Errorf("bare handler: %d requests failed, the first: %s", r.Failed, r.FirstError)
+	}
+	if err != nil {
+		return r, err
+	}
+	var stored int64
+	if err := d.QueryRowContext(ctx, "SELECT COUNT(*) FROM reports").Scan(&stored); err != nil {
+		return r, err
+	}
+	if stored != r.OK {
+		return r, fmt.Errorf("bare handler: %d acknowledged, %d stored", r.OK, stored)
+	}
+	return r, nil
+}
+
+// --- the load generator ---
+
+// loadSpec is one phase: closed loop (Rate 0) or open loop at Rate/s.
+type loadSpec struct {
+	Clients  int
+	Rate     int
+	Duration time.Duration
+	Seed     uint64
+}
+
+// loadResult is what the generator saw; latencies in milliseconds.
+type loadResult struct {
+	OK, Failed    int64
+	Seconds       float64
+	PerSec        float64
+	P50, P99, Max float64
+	FirstError    string
+	// CPU seconds the phase cost the server (this process) and the
+	// generator, and the share of all the machine's cores that were busy
+	// (PostgreSQL and anything else running included).
+	ServerCPU, LoadCPU, MachineBusy float64
+}
+
+// runLoad runs one phase in a child process and reads its result.
+func runLoad(ctx context.Context, target string, l loadSpec) (loadResult, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return loadResult{}, err
+	}
+	cmd := exec.CommandContext(ctx, exe, "bench", "intake", "load", "--url", target,
+		"--clients", strconv.Itoa(l.Clients), "--rate", strconv.Itoa(l.Rate),
+		"--duration", l.Duration.String(), "--seed", strconv.FormatUint(l.Seed, 10))
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return loadResult{}, fmt.Errorf("load generator: %w", err)
+	}
+	var r loadResult
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		return r, fmt.Errorf("load generator said %q: %w", out.String(), err)
+	}
+	r.LoadCPU = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
+	return r, nil
+}
+
+// intakeLoad is the generator process: it runs one phase against --url and
+// prints its loadResult as JSON.
+func intakeLoad(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("linli bench intake load", flag.ContinueOnError)
+	target := fs.String("url", "", "server to load")
+	var l loadSpec
+	fs.IntVar(&l.Clients, "clients", 32, "connections")
+	fs.IntVar(&l.Rate, "rate", 0, "requests per second (0: closed loop)")
+	fs.DurationVar(&l.Duration, "duration", 10*time.Second, "how long")
+	fs.Uint64Var(&l.Seed, "seed", 1, "random seed")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	g, err := newGenerator(*target, l)
+	if err != nil {
+		return err
+	}
+	if err := g.fetchCategories(ctx); err != nil {
+		return err
+	}
+	var r loadResult
+	if l.Rate > 0 {
+		r = g.open(ctx)
+	} else {
+		r = g.closed(ctx)
+	}
+	return json.NewEncoder(stdout).Encode(r)
+}
+
+type generator struct {
+	url        string
+	addr       string // host:port of url
+	spec       loadSpec
+	categories []string
+	ok, failed atomic.Int64
+	firstErr   atomic.Value // string
+	mu         sync.Mutex
+	latencies  []time.Duration
+}
+
+func newGenerator(target string, l loadSpec) (*generator, error) {
+	u, err := url.Parse(target)
+	if err != nil || u.Scheme != "http" || u.Host == "" {
+		return nil, usageErr("--url %q: want http://HOST:PORT", target)
+	}
+	return &generator{url: target, addr: u.Host, spec: l}, nil
+}
+
+// fetchCategories asks the server for the public leaf categories, as a
+// reporting app does.
+func (g *generator) fetchCategories(ctx context.Context) error {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, g.url+"/api/v1/categories", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK { // the bare handler knows no categories
+		g.categories = []string{"E0101"}
+		return nil
+	}
+	var body struct {
+		Items []struct{ Code, Parent string }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return err
+	}
+	for _, c := range body.Items {
+		if c.Parent != "" {
+			g.categories = append(g.categories, c.Code)
+		}
+	}
+	if len(g.categories) == 0 {
+		return errors.New("the server offers no categories")
+	}
+	return nil
+}
+
+// closed runs Clients loops, each sending the next report when the last
+// one was answered.
+func (g *generator) closed(ctx context.Context) loadResult {
+	start := time.Now()
+	deadline := start.Add(g.spec.Duration)
+	var wg sync.WaitGroup
+	for c := 0; c < g.spec.Clients; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := mrand.New(mrand.NewPCG(g.spec.Seed, uint64(c)))
+			conn := &loadConn{addr: g.addr}
+			defer conn.close()
+			var lat []time.Duration
+			for ctx.Err() == nil {
+				t := time.Now()
+				if !t.Before(deadline) {
+					break
+				}
+				g.send(conn, rng)
+				lat = append(lat, time.Since(t))
+			}
+			g.addLatencies(lat)
+		}()
+	}
+	wg.Wait()
+	return g.result(time.Since(start))
+}
+
+// open sends Rate reports per second on a fixed schedule, whatever the
+// server's speed, through a pool of Clients senders. A report's latency
+// runs from when it was due, so time spent waiting for a free sender
+// counts too.
+func (g *generator) open(ctx context.Context) loadResult {
+	n := int(g.spec.Duration.Seconds() * float64(g.spec.Rate))
+	interval := time.Second / time.Duration(g.spec.Rate)
+	due := make(chan time.Time, n)
+	var wg sync.WaitGroup
+	for c := 0; c < g.spec.Clients; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := mrand.New(mrand.NewPCG(g.spec.Seed, uint64(c)))
+			conn := &loadConn{addr: g.addr}
+			defer conn.close()
+			var lat []time.Duration
+			for t := range due {
+				g.send(conn, rng)
+				lat = append(lat, time.Since(t))
+			}
+			g.addLatencies(lat)
+		}()
+	}
+	start := time.Now()
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		t := start.Add(time.Duration(i) * interval)
+		if d := time.Until(t); d > 0 {
+			time.Sleep(d)
+		}
+		due <- t
+	}
+	close(due)
+	wg.Wait()
+	return g.result(time.Since(start))
+}
+
+func (g *generator) addLatencies(lat []time.Duration) {
+	g.mu.Lock()
+	g.latencies = append(g.latencies, lat...)
+	g.mu.Unlock()
+}
+
+func (g *generator) result(elapsed time.Duration) loadResult {
+	r := loadResult{OK: g.ok.Load(), Failed: g.failed.Load(), Seconds: elapsed.Seconds()}
+	r.PerSec = float64(r.OK) / r.Seconds
+	if s, ok := g.firstErr.Load().(string); ok {
+		r.FirstError = s
+	}
+	slices.Sort(g.latencies)
+	pct := func(p float64) float64 {
+		if len(g.latencies) == 0 {
+			return 0
+		}
+		i := int(math.Ceil(p*float64(len(g.latencies)))) - 1
+		return float64(g.latencies[max(0, i)].Microseconds()) / 1000
+	}
+	r.P50, r.P99, r.Max = pct(0.50), pct(0.99), pct(1)
+	return r
+}
+
+// send posts one report on c and counts it as acknowledged only on 201.
+func (g *generator) send(c *loadConn, rng *mrand.Rand) {
+	status, answer, err := c.post(g.report(rng))
+	switch {
+	case err != nil:
+		g.fail(err.Error())
+	case status != http.StatusCreated:
+		g.fail(fmt.Sprintf("%d: %s", status, answer))
+	default:
+		g.ok.Add(1)
+	}
+}
+
+// loadConn is one keep-alive connection speaking just enough HTTP/1.1 for
+// the load: like wrk, it writes the request itself and reads the answer with
+// http.ReadResponse. net/http's client would cost the shared cores about
+// twice as much per request (two goroutines per connection and the
+// hand-offs between them), CPU taken from the server under test.
+type loadConn struct {
+	addr   string
+	conn   net.Conn
+	r      *bufio.Reader
+	req    []byte
+	answer bytes.Buffer
+}
+
+func (c *loadConn) post(body []byte) (status int, answer []byte, err error) {
+	if c.conn == nil {
+		if c.conn, err = net.DialTimeout("tcp", c.addr, 5*time.Second); err != nil {
+			c.conn = nil
+			return 0, nil, err
+		}
+		c.r = bufio.NewReaderSize(c.conn, 8<<10)
+	}
+	c.req = append(c.req[:0], "POST /api/v1/cases HTTP/1.1\r\nHost: "...)
+	c.req = append(c.req, c.addr...)
+	c.req = append(c.req, "\r\nContent-Type: application/json\r\nContent-Length: "...)
+	c.req = strconv.AppendInt(c.req, int64(len(body)), 10)
+	c.req = append(c.req, "\r\n\r\n"...)
+	c.req = append(c.req, body...)
+	c.conn.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := c.conn.Write(c.req); err != nil {
+		c.close()
+		return 0, nil, err
+	}
+	resp, err := http.ReadResponse(c.r, nil)
+	if err != nil {
+		c.close()
+		return 0, nil, err
+	}
+	c.answer.Reset()
+	_, err = c.answer.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.Close {
+		c.close()
+	}
+	return resp.StatusCode, c.answer.Bytes(), err
+}
+
+func (c *loadConn) close() {
+	if c.conn != nil {
+		c.conn.Close()
+		c.conn = nil
+	}
+}
+
+func (g *generator) fail(msg string) {
+	g.failed.Add(1)
+	g.firstErr.CompareAndSwap(nil, msg)
+}
+
+// The demo street (internal/app/demo.go): 14 community blocks of
+// 0.008° × 0.006° in rows of five from (121.425, 37.485) southwards, each
+// cut into grids.
+const (
+	demoWest, demoNorth = 121.425, 37.485
+	blockLon, blockLat  = 0.008, 0.006
+	demoBlocks          = 14
+)
+
+var descriptions = []string{
+	"小区北门外垃圾堆放两天了，有异味，请尽快清运。",
+	"路口的路灯晚上不亮，行人过马路很危险。",
+	"消防通道被私家车堵住，救护车进不来。",
+	"楼上漏水到我家，和物业协商不成，请社区帮忙调解。",
+	"垃圾桶满溢，周边污水横流。",
+	"人行道上的井盖松动，踩上去会翻。",
+	"夜市烧烤油烟很大，影响居民休息。",
+	"公园健身器材损坏，老人锻炼时容易受伤。",
+}
+
+// report is a realistic body: a point inside one of the demo grids (so the
+// grid lookup finds one), a leaf category, a description, a name and a
+// mobile number (sealed by the server).
+func (g *generator) report(rng *mrand.Rand) []byte {
+	block := rng.IntN(demoBlocks)
+	lon := demoWest + float64(block%5)*blockLon + (0.02+0.96*rng.Float64())*blockLon
+	lat := demoNorth - float64(block/5)*blockLat - (0.02+0.96*rng.Float64())*blockLat
+	b := make([]byte, 0, 320)
+	b = append(b, `{"category":"`...)
+	b = append(b, g.categories[rng.IntN(len(g.categories))]...)
+	b = append(b, `","description":`...)
+	b = strconv.AppendQuote(b, descriptions[rng.IntN(len(descriptions))])
+	b = append(b, `,"lat":`...)
+	b = strconv.AppendFloat(b, lat, 'f', 6, 64)
+	b = append(b, `,"lon":`...)
+	b = strconv.AppendFloat(b, lon, 'f', 6, 64)
+	b = append(b, `,"name":"居民","phone":"1`...)
+	b = strconv.AppendInt(b, 3+rng.Int64N(7), 10)
+	b = append(b, fmt.Sprintf("%09d", rng.IntN(1_000_000_000))...)
+	b = append(b, `"}`...)
+	return b
+}
