@@ -27,6 +27,7 @@ import (
 	"github.com/linli/linli/internal/platform/db"
 	"github.com/linli/linli/internal/platform/i18n"
 	"github.com/linli/linli/internal/platform/jobs"
+	"github.com/linli/linli/internal/platform/notify"
 	"github.com/linli/linli/internal/platform/web"
 	"github.com/linli/linli/internal/platform/workcal"
 	webassets "github.com/linli/linli/web"
@@ -44,6 +45,7 @@ type App struct {
 	Cases   *cases.Service
 	// Calendars is the working-time calendar, editable per year.
 	Calendars *cases.Calendars
+	Notify    *notify.Notifier
 	Jobs      *jobs.Runner
 	Server    *web.Server
 	Metrics   *prometheus.Registry
@@ -92,6 +94,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		return nil, err
 	}
 	a.Cases = cases.NewService(d, a.Audit, box, a.Areas, a.Calendars, a.Now)
+	a.Notify = notify.New(d, cfg.WebhookURL, cfg.WebhookSecret)
+	a.Cases.Notify = a.Notify
 	if err := a.Cases.EnsureCategories(ctx); err != nil {
 		d.Close()
 		return nil, err
@@ -99,6 +103,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	host, _ := os.Hostname()
 	a.Jobs = jobs.NewRunner(d, fmt.Sprintf("%s:%d", host, os.Getpid()), a.Now, log)
 	a.Cases.Jobs(a.Jobs)
+	a.Notify.Jobs(a.Jobs)
 	return a, nil
 }
 
@@ -147,6 +152,8 @@ func (a *App) routes() {
 	s.Handle(web.Route{Pattern: "GET /readyz", Access: web.Public}, a.readyz)
 	s.Handle(web.Route{Pattern: "GET /metrics"}, a.metrics)
 	s.Handle(web.Route{Pattern: "GET /{$}"}, a.home)
+	s.Handle(web.Route{Pattern: "GET /inbox"}, a.inbox)
+	s.Handle(web.Route{Pattern: "POST /inbox/read"}, a.inboxRead)
 	s.Handle(web.Route{Pattern: "GET /", Access: web.Public}, a.notFound)
 	account.Routes(s, a.Auth)
 	area.Routes(s, a.Areas, area.MapConfig{TileURL: a.Cfg.MapTiles, Attribution: a.Cfg.MapAttribution})

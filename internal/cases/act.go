@@ -95,6 +95,9 @@ func (s *Service) Act(ctx context.Context, number string, req Request) (Case, er
 		if err := s.saveFiles(ctx, c.ID, eventID, req.Files, now); err != nil {
 			return err
 		}
+		if err := s.tell(ctx, mv.c, req.Action, eventID, now); err != nil {
+			return err
+		}
 		if mv.stats != (counters{}) {
 			if err := s.store.addStats(ctx, key, mv.stats); err != nil {
 				return err

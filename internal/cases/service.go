@@ -21,6 +21,7 @@ import (
 	"github.com/linli/linli/internal/platform/db"
 	"github.com/linli/linli/internal/platform/errs"
 	"github.com/linli/linli/internal/platform/geo"
+	"github.com/linli/linli/internal/platform/notify"
 )
 
 // WorkTime is the working-time calendar deadlines run on (platform/workcal).
@@ -48,6 +49,8 @@ type Service struct {
 	cal    WorkTime
 	now    func() time.Time
 	Config Config
+	// Notify, when set, tells staff and other systems about moves.
+	Notify *notify.Notifier
 }
 
 // Config holds the loop's tunable rules.
@@ -244,6 +247,10 @@ func (s *Service) Report(ctx context.Context, nc NewCase) (Receipt, error) {
 			return err
 		}
 		if err := s.saveFiles(ctx, id, eventID, nc.Files, at); err != nil {
+			return err
+		}
+		if err := s.tell(ctx, Case{ID: id, Number: rc.Number, AreaID: areaID, State: Reported, CategoryCode: cat.Code},
+			ActReport, eventID, at); err != nil {
 			return err
 		}
 		if err := s.store.addStats(ctx, key, counters{reported: 1}); err != nil {

@@ -33,6 +33,10 @@ type Config struct {
 	// it is read from KeyFile, which is created on first start.
 	Key     string
 	KeyFile string // default: linli.key beside the SQLite file, or ./linli-data/linli.key
+	// WebhookURL receives every case move as signed JSON (e.g. the city's
+	// 12345 platform); WebhookSecret signs it.
+	WebhookURL    string
+	WebhookSecret string
 }
 
 // Default is the configuration of a fresh checkout.
@@ -64,6 +68,8 @@ func (c *Config) RegisterServe(fs *flag.FlagSet) {
 	dur(fs, &c.Shutdown, "shutdown-timeout", "how long to wait for requests at shutdown")
 	str(fs, &c.MapTiles, "map-tiles", "map tile URL template, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png (empty: no tiles)")
 	str(fs, &c.MapAttribution, "map-attribution", "attribution shown for the map tiles")
+	str(fs, &c.WebhookURL, "webhook-url", "URL that receives every case move as JSON signed with X-Linli-Signature (empty: none)")
+	str(fs, &c.WebhookSecret, "webhook-secret", "shared secret that signs the webhook (at least 16 characters)")
 }
 
 func str(fs *flag.FlagSet, p *string, name, usage string) {
@@ -106,6 +112,14 @@ func (c *Config) Check() error {
 	if c.MapTiles != "" {
 		if _, err := TileOrigin(c.MapTiles); err != nil {
 			return err
+		}
+	}
+	if c.WebhookURL != "" {
+		if u, err := url.Parse(c.WebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("--webhook-url %q: want an http(s) URL", c.WebhookURL)
+		}
+		if len(c.WebhookSecret) < 16 {
+			return fmt.Errorf("--webhook-secret: at least 16 characters are needed to sign the webhook")
 		}
 	}
 	if c.Addr != "" {

@@ -1,0 +1,77 @@
+package cases
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/linli/linli/internal/platform/db"
+	"github.com/linli/linli/internal/platform/notify"
+)
+
+// Who hears of a move: the unit's members when work reaches them, the
+// area's staff when a decision is theirs to make.
+var (
+	toUnit  = map[Action]bool{ActDispatch: true, ActWarn: true, ActOverdue: true, ActVerifyFail: true, ActApproveExtension: true}
+	toStaff = map[Action]bool{ActReport: true, ActReturn: true, ActAskExtension: true, ActFeedback: true, ActEscalate: true,
+		ActOverdue: true, ActEscalateDispute: true}
+)
+
+// tell sends the notification of a move, in its transaction: the inbox of
+// the people concerned, and the webhook (every move, for other systems).
+func (s *Service) tell(ctx context.Context, c Case, a Action, eventID int64, at time.Time) error {
+	if s.Notify == nil {
+		return nil
+	}
+	var users []int64
+	var err error
+	if toUnit[a] && c.UnitID != 0 {
+		if users, err = s.store.unitMembers(ctx, c.UnitID); err != nil {
+			return err
+		}
+	}
+	if toStaff[a] {
+		staff, err := s.store.staffOf(ctx, c.AreaID)
+		if err != nil {
+			return err
+		}
+		users = append(users, staff...)
+	}
+	return s.Notify.Send(ctx, notify.Message{
+		ID: fmt.Sprintf("case-event-%d", eventID), Kind: "case." + string(a), Key: "notify.case." + string(a),
+		Args: []any{c.Number}, Link: "/cases/" + c.Number, At: at, UserIDs: dedupe(users),
+		Data: map[string]any{"number": c.Number, "action": a, "state": c.State, "category": c.CategoryCode, "unit": c.Unit},
+	})
+}
+
+func dedupe(ids []int64) []int64 {
+	seen := map[int64]bool{}
+	var out []int64
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func (s store) unitMembers(ctx context.Context, unitID int64) ([]int64, error) {
+	return db.All(ctx, s.db.Q(ctx), scanID, "SELECT user_id FROM unit_members WHERE unit_id = $1", unitID)
+}
+
+// staffOf returns the community and street staff whose grant covers the
+// area (all of them for a case not yet located: someone must route it).
+func (s store) staffOf(ctx context.Context, areaID int64) ([]int64, error) {
+	if areaID == 0 {
+		return db.All(ctx, s.db.Q(ctx), scanID, `SELECT DISTINCT user_id FROM grants WHERE role IN ('community_staff', 'street_staff')`)
+	}
+	return db.All(ctx, s.db.Q(ctx), scanID, `SELECT DISTINCT g.user_id FROM grants g JOIN areas a ON a.id = g.area_id
+		WHERE g.role IN ('community_staff', 'street_staff') AND (SELECT path FROM areas WHERE id = $1) LIKE a.path || '%'`, areaID)
+}
+
+func scanID(row db.Scanner) (int64, error) {
+	var id int64
+	err := row.Scan(&id)
+	return id, err
+}
