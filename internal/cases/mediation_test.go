@@ -79,3 +79,30 @@ func TestMediationClimbsTheLevels(t *testing.T) {
 		assertStatsMatchLog(t, f)
 	})
 }
+
+// A grid worker's problem fixed on the spot is closed at once, with its
+// photo; without one it is refused.
+func TestFixedOnTheSpot(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		p := orb.Point{121.445, 37.465}
+		nc := cases.NewCase{Channel: cases.ChannelGridWorker, Category: "E0201", Description: "清理了电线杆上的小广告", Point: &p, FixedOnSite: true}
+		if _, err := f.svc.Report(f.as["worker"], nc); errs.As(err).Fields[0].Field != "photos" {
+			t.Fatalf("fixed without a photo: %v", err)
+		}
+		nc.Files = []cases.File{{Name: "after.png", ContentType: "image/png", Data: []byte("\x89PNG\r\n\x1a\n")}}
+		rc, err := f.svc.Report(f.as["worker"], nc)
+		if err != nil || rc.State != cases.Closed {
+			t.Fatalf("fixed on the spot: %+v %v", rc, err)
+		}
+		if _, err := f.svc.Report(context.Background(), cases.NewCase{Channel: cases.ChannelGridWorker, Category: "E0201",
+			Description: "x"}); errs.CodeOf(err) != errs.Unauthenticated {
+			t.Fatalf("an anonymous grid-worker report: %v", err)
+		}
+		k, _ := f.svc.KPIs(f.as["staff"], cases.KPIQuery{})
+		if k.Closed != 1 || k.OnTime != 0 {
+			t.Fatalf("a self-handled case closes outside the on-time figures: %+v", k)
+		}
+		assertStatsMatchLog(t, f)
+	})
+}

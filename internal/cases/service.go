@@ -162,6 +162,7 @@ func (s *Service) validate(nc *NewCase) error {
 	}
 	v.Check(validChannel, "channel", "err.case.channel", string(nc.Channel))
 	v.Check(!nc.FixedOnSite || nc.Channel == ChannelGridWorker, "fixed_on_site", "err.case.fixed_on_site")
+	v.Check(!nc.FixedOnSite || len(nc.Files) > 0, "photos", "err.case.fixed_needs_photo")
 	return v.Err()
 }
 
