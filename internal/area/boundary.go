@@ -39,7 +39,7 @@ func (s *Service) setBoundary(ctx context.Context, a Area, g orb.Geometry, sourc
 	if err := s.store.insertBoundary(ctx, a.ID, version+1, raw, g.Bound(), now, source); err != nil {
 		return 0, err
 	}
-	if err := s.store.bumpCounter(ctx, "boundaries"); err != nil {
+	if err := s.db.BumpCounter(ctx, "boundaries"); err != nil {
 		return 0, err
 	}
 	db.AfterCommit(ctx, s.locator.invalidate)

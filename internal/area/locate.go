@@ -82,7 +82,7 @@ func (l *locator) rebuild(ctx context.Context) error {
 	l.reload.Lock()
 	defer l.reload.Unlock()
 	l.stale.Store(false) // changes committed from here on mark it stale again
-	version, err := l.svc.store.counter(ctx, "boundaries")
+	version, err := l.svc.db.Counter(ctx, "boundaries")
 	if err != nil {
 		return err
 	}
@@ -100,31 +100,10 @@ func (l *locator) rebuild(ctx context.Context) error {
 	return nil
 }
 
-// Watch polls the boundaries counter until ctx ends and rebuilds the index
-// when another node changed a boundary. Every node runs it.
+// Watch rebuilds the index when another node changed a boundary, until
+// ctx ends. Every node runs it.
 func (s *Service) Watch(ctx context.Context, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		v, err := s.store.counter(ctx, "boundaries")
-		if err != nil {
-			log.Warn("checking for boundary changes", "err", err)
-			continue
-		}
-		s.locator.mu.RLock()
-		changed := v != s.locator.version
-		s.locator.mu.RUnlock()
-		if changed {
-			if err := s.locator.rebuild(ctx); err != nil {
-				log.Error("rebuilding the grid index", "err", err)
-			}
-		}
-	}
+	s.db.WatchCounter(ctx, "boundaries", every, log, s.IndexVersion, s.locator.rebuild)
 }
 
 // IndexVersion is the boundaries counter the node's index reflects.

@@ -148,17 +148,6 @@ func (s store) insertBoundary(ctx context.Context, areaID int64, version int, ge
 	return err
 }
 
-func (s store) bumpCounter(ctx context.Context, name string) error {
-	_, err := s.db.Q(ctx).ExecContext(ctx, "UPDATE change_counters SET version = version + 1 WHERE name = $1", name)
-	return err
-}
-
-func (s store) counter(ctx context.Context, name string) (int64, error) {
-	var v int64
-	err := s.db.Q(ctx).QueryRowContext(ctx, "SELECT version FROM change_counters WHERE name = $1", name).Scan(&v)
-	return v, err
-}
-
 func scanBoundary(row db.Scanner) (Boundary, error) {
 	var b Boundary
 	var raw string

@@ -46,8 +46,8 @@ func (c *Calendars) Current() *workcal.Calendar { return c.cur.Load() }
 
 // Load rebuilds the calendar from the shipped years and the stored edits.
 func (c *Calendars) Load(ctx context.Context) error {
-	var version int64
-	if err := c.db.Q(ctx).QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM change_counters WHERE name = 'calendar'").Scan(&version); err != nil {
+	version, err := c.db.Counter(ctx, "calendar")
+	if err != nil {
 		return err
 	}
 	stored, err := db.All(ctx, c.db.Q(ctx), func(row db.Scanner) (workcal.Year, error) {
@@ -110,8 +110,7 @@ func (c *Calendars) SaveYear(ctx context.Context, y workcal.Year) error {
 			y.Year, string(raw), c.now().UTC()); err != nil {
 			return err
 		}
-		if _, err := q.ExecContext(ctx, `INSERT INTO change_counters (name, version) VALUES ('calendar', 1)
-			ON CONFLICT (name) DO UPDATE SET version = change_counters.version + 1`); err != nil {
+		if err := c.db.BumpCounter(ctx, "calendar"); err != nil {
 			return err
 		}
 		db.AfterCommit(ctx, func() {
@@ -137,23 +136,5 @@ func (c *Calendars) Year(year int) (workcal.Year, workcal.Coverage, error) {
 
 // Watch reloads the calendar when another node saved a year.
 func (c *Calendars) Watch(ctx context.Context, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		var v int64
-		if err := c.db.Q(ctx).QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM change_counters WHERE name = 'calendar'").Scan(&v); err != nil {
-			log.Warn("checking for calendar changes", "err", err)
-			continue
-		}
-		if v != c.version.Load() {
-			if err := c.Load(ctx); err != nil {
-				log.Error("reloading the working-time calendar", "err", err)
-			}
-		}
-	}
+	c.db.WatchCounter(ctx, "calendar", every, log, c.version.Load, c.Load)
 }

@@ -63,16 +63,14 @@ type apiCategory struct {
 }
 
 func (h *handler) apiCategories(w http.ResponseWriter, r *http.Request) error {
-	cats, err := h.svc.Categories(r.Context())
+	cats, err := h.publicCategories(r)
 	if err != nil {
 		return err
 	}
 	lang := web.Ctx(r.Context()).Lang
 	out := []apiCategory{}
 	for _, c := range cats {
-		if c.Active && c.Public {
-			out = append(out, apiCategory{Code: c.Code, Parent: c.Parent, Name: c.Name(lang), Kind: c.Kind, TimeLimit: c.TimeLimit, Urgency: c.Urgency})
-		}
+		out = append(out, apiCategory{Code: c.Code, Parent: c.Parent, Name: c.Name(lang), Kind: c.Kind, TimeLimit: c.TimeLimit, Urgency: c.Urgency})
 	}
 	web.JSON(w, http.StatusOK, map[string]any{"items": out})
 	return nil
