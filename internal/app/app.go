@@ -96,6 +96,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Cases = cases.NewService(d, a.Audit, box, a.Areas, a.Calendars, a.Now)
 	a.Notify = notify.New(d, cfg.WebhookURL, cfg.WebhookSecret)
 	a.Cases.Notify = a.Notify
+	if a.Cases.Mailer, err = notify.NewMailer(cfg.SMTP, cfg.SMTPFrom); err != nil {
+		d.Close()
+		return nil, err
+	}
 	if err := a.Cases.EnsureCategories(ctx); err != nil {
 		d.Close()
 		return nil, err
@@ -104,6 +108,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Jobs = jobs.NewRunner(d, fmt.Sprintf("%s:%d", host, os.Getpid()), a.Now, log)
 	a.Cases.Jobs(a.Jobs)
 	a.Notify.Jobs(a.Jobs)
+	a.Cases.MailJobs(a.Jobs, cat)
 	return a, nil
 }
 

@@ -326,7 +326,7 @@ func (h *handler) report(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := r.Form
 	nc := NewCase{Channel: ChannelResident, Category: f.Get("category"), Description: f.Get("description"),
-		Address: f.Get("address"), Name: f.Get("name"), Phone: f.Get("phone")}
+		Address: f.Get("address"), Name: f.Get("name"), Phone: f.Get("phone"), Email: f.Get("email")}
 	if auth.From(r.Context()) != nil && f.Get("channel") != "" {
 		nc.Channel = Channel(f.Get("channel"))
 		nc.FixedOnSite = f.Get("fixed_on_site") == "1"

@@ -20,6 +20,9 @@ var (
 // tell sends the notification of a move, in its transaction: the inbox of
 // the people concerned, and the webhook (every move, for other systems).
 func (s *Service) tell(ctx context.Context, c Case, a Action, eventID int64, at time.Time) error {
+	if err := s.queueMail(ctx, c, a, eventID); err != nil {
+		return err
+	}
 	if s.Notify == nil {
 		return nil
 	}

@@ -51,6 +51,8 @@ type Service struct {
 	Config Config
 	// Notify, when set, tells staff and other systems about moves.
 	Notify *notify.Notifier
+	// Mailer, when set, tells reporters who left an e-mail address.
+	Mailer *notify.Mailer
 }
 
 // Config holds the loop's tunable rules.

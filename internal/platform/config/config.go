@@ -37,6 +37,9 @@ type Config struct {
 	// 12345 platform); WebhookSecret signs it.
 	WebhookURL    string
 	WebhookSecret string
+	// SMTP relays e-mail to reporters who left an address.
+	SMTP     string // smtp://user:password@host:port; empty: no e-mail
+	SMTPFrom string
 }
 
 // Default is the configuration of a fresh checkout.
@@ -70,6 +73,8 @@ func (c *Config) RegisterServe(fs *flag.FlagSet) {
 	str(fs, &c.MapAttribution, "map-attribution", "attribution shown for the map tiles")
 	str(fs, &c.WebhookURL, "webhook-url", "URL that receives every case move as JSON signed with X-Linli-Signature (empty: none)")
 	str(fs, &c.WebhookSecret, "webhook-secret", "shared secret that signs the webhook (at least 16 characters)")
+	str(fs, &c.SMTP, "smtp", "SMTP relay for e-mail to reporters: smtp://user:password@host:port (empty: no e-mail)")
+	str(fs, &c.SMTPFrom, "smtp-from", "sender address of that e-mail")
 }
 
 func str(fs *flag.FlagSet, p *string, name, usage string) {
