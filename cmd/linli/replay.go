@@ -39,8 +39,8 @@ func replay(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	opt := cases.ReplayOptions{}
 	fs.StringVar(&opt.District, "district", cases.DefaultReplayDistrict, "6-digit code of the replay's area tree (one per city)")
 	fs.IntVar(&opt.Limit, "limit", 0, "replay only the first N rows (0: all)")
-	fs.IntVar(&opt.Batch, "batch", 200, "cases per transaction")
-	fs.IntVar(&opt.Workers, "workers", 2, "transactions at once")
+	fs.IntVar(&opt.Batch, "batch", 500, "cases per transaction")
+	fs.IntVar(&opt.Workers, "workers", 1, "transactions at once (more help on PostgreSQL only)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -73,7 +73,8 @@ func replay(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	ctx = audit.WithActor(ctx, audit.Actor{Name: "system:" + currentUser()})
 	opt.Areas = a.Areas
 	opt.Progress = func(r cases.ReplayReport) {
-		fmt.Fprintf(stderr, "回放中 / replaying: %d rows read, %d cases, %.0f s\n", r.Rows, r.Cases, r.Elapsed.Seconds())
+		fmt.Fprintf(stderr, "回放中 / replaying: %d rows read, %d cases, %.0f s, %.0f cases/s\n",
+			r.Rows, r.Cases, r.Elapsed.Seconds(), float64(r.Cases)/r.Elapsed.Seconds())
 	}
 	rep, err := a.Cases.Replay(ctx, in, opt)
 	for _, p := range rep.Problems {
@@ -87,6 +88,9 @@ func replay(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return usageErr("%s: %s", *file, ie.Msg)
 	}
 	if err != nil {
+		// The message says on which line; report then prints the error in
+		// both languages.
+		fmt.Fprintf(stderr, "回放中止 / the replay stopped: %v (%d cases replayed before; run it again to resume)\n", err, rep.Cases)
 		return err
 	}
 	if rep.Cases == 0 && rep.Skipped > 0 {

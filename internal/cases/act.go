@@ -47,12 +47,29 @@ var staffPerm = map[Action]auth.Perm{
 // the actor's right to make it, and that nobody changed the case meanwhile
 // (two people acting at once: one wins, the other gets a conflict).
 func (s *Service) Act(ctx context.Context, number string, req Request) (Case, error) {
-	t, ok := transitions[req.Action]
-	if !ok || t.by == byReporter || (t.by == bySystem && !isSystem(ctx)) {
-		return Case{}, fieldErr("action", "err.case.action", string(req.Action))
+	return s.act(ctx, number, []Request{req}, true)
+}
+
+// ActAll makes several moves in a row on one case, for the system only (a
+// replayed history): each move is checked and logged as by Act, but the
+// case is read and saved once, its jobs are planned once for where the
+// sequence ends, and one audit row lists the moves.
+func (s *Service) ActAll(ctx context.Context, number string, reqs []Request) (Case, error) {
+	if !isSystem(ctx) {
+		return Case{}, errs.E(errs.Forbidden, "err.auth.forbidden")
 	}
-	if err := s.checkRequest(req, t); err != nil {
-		return Case{}, err
+	return s.act(ctx, number, reqs, false)
+}
+
+func (s *Service) act(ctx context.Context, number string, reqs []Request, perMove bool) (Case, error) {
+	for _, req := range reqs {
+		t, ok := transitions[req.Action]
+		if !ok || t.by == byReporter || (t.by == bySystem && !isSystem(ctx)) {
+			return Case{}, fieldErr("action", "err.case.action", string(req.Action))
+		}
+		if err := s.checkRequest(req, t); err != nil {
+			return Case{}, err
+		}
 	}
 	var out Case
 	err := s.db.Write(ctx, func(ctx context.Context) error {
@@ -60,53 +77,91 @@ func (s *Service) Act(ctx context.Context, number string, req Request) (Case, er
 		if err != nil {
 			return err
 		}
-		if err := s.mayAct(ctx, c, req.Action, t); err != nil {
-			return err
-		}
-		if !slices.Contains(t.from, c.State) {
-			return errs.E(errs.Conflict, "err.case.transition", string(req.Action), string(c.State))
-		}
-		if req.Version != 0 && req.Version != c.Version {
+		if len(reqs) > 0 && reqs[0].Version != 0 && reqs[0].Version != c.Version {
 			return errs.E(errs.Conflict, "err.case.stale", c.Number)
 		}
-		now := s.now().UTC()
-		if !req.At.IsZero() && isSystem(ctx) {
-			now = req.At.UTC()
+		cur := c
+		var actions []string
+		for _, req := range reqs {
+			if cur, err = s.move(ctx, cur, req, perMove); err != nil {
+				return err
+			}
+			actions = append(actions, string(req.Action))
 		}
-		mv := &move{svc: s, c: c, req: req, to: t.to, now: now}
-		if err := mv.apply(ctx); err != nil {
-			return err
-		}
-		mv.c.UpdatedAt = now
-		if err := s.store.saveCase(ctx, mv.c, c.Version); err != nil {
-			return err
-		}
-		data := ""
-		if mv.data != nil {
-			b, _ := json.Marshal(mv.data)
-			data = string(b)
-		}
-		key := statKey{day: dayOf(now), areaID: mv.c.AreaID, unitID: mv.c.UnitID, categoryID: mv.c.CategoryID}
-		eventID, err := s.store.insertEvent(ctx, event{caseID: c.ID, at: now, actor: actorOf(ctx), action: req.Action,
-			from: c.State, to: mv.c.State, note: strings.TrimSpace(req.Note), data: data, key: key})
-		if err != nil {
-			return err
-		}
-		if err := s.saveFiles(ctx, c.ID, eventID, req.Files, now); err != nil {
-			return err
-		}
-		if err := s.tell(ctx, mv.c, req.Action, eventID, now); err != nil {
-			return err
-		}
-		if mv.stats != (counters{}) {
-			if err := s.store.addStats(ctx, key, mv.stats); err != nil {
+		if !perMove {
+			if err := s.planJobs(ctx, &cur); err != nil {
 				return err
 			}
 		}
-		out = mv.c
-		return s.audit.Record(ctx, audit.Entry{Action: "case." + string(req.Action), TargetType: "case", TargetID: c.Number})
+		if err := s.store.saveCase(ctx, cur, c.Version); err != nil {
+			return err
+		}
+		out = cur
+		if perMove {
+			return nil // each move wrote its audit row
+		}
+		return s.audit.Record(ctx, audit.Entry{Action: "case.act_all", TargetType: "case", TargetID: c.Number,
+			Detail: strings.Join(actions, ",")})
 	})
 	return out, err
+}
+
+// move applies one request to c and logs it: the event, its files, the
+// notifications, the counters, and (when perMove) its audit row and jobs.
+func (s *Service) move(ctx context.Context, c Case, req Request, perMove bool) (Case, error) {
+	t := transitions[req.Action]
+	if err := s.mayAct(ctx, c, req.Action, t); err != nil {
+		return c, err
+	}
+	if !slices.Contains(t.from, c.State) {
+		return c, errs.E(errs.Conflict, "err.case.transition", string(req.Action), string(c.State))
+	}
+	now := s.now().UTC()
+	if !req.At.IsZero() && isSystem(ctx) {
+		now = req.At.UTC()
+	}
+	mv := &move{svc: s, c: c, req: req, to: t.to, now: now, planJobs: perMove}
+	if err := mv.apply(ctx); err != nil {
+		return c, err
+	}
+	mv.c.UpdatedAt = now
+	data := ""
+	if mv.data != nil {
+		b, _ := json.Marshal(mv.data)
+		data = string(b)
+	}
+	key := statKey{day: dayOf(now), areaID: mv.c.AreaID, unitID: mv.c.UnitID, categoryID: mv.c.CategoryID}
+	eventID, err := s.store.insertEvent(ctx, event{caseID: c.ID, at: now, actor: actorOf(ctx), action: req.Action,
+		from: c.State, to: mv.c.State, note: strings.TrimSpace(req.Note), data: data, key: key})
+	if err != nil {
+		return c, err
+	}
+	if err := s.saveFiles(ctx, c.ID, eventID, req.Files, now); err != nil {
+		return c, err
+	}
+	if err := s.tell(ctx, mv.c, req.Action, eventID, now); err != nil {
+		return c, err
+	}
+	if mv.stats != (counters{}) {
+		if err := s.store.addStats(ctx, key, mv.stats); err != nil {
+			return c, err
+		}
+	}
+	if perMove {
+		if err := s.audit.Record(ctx, audit.Entry{Action: "case." + string(req.Action), TargetType: "case", TargetID: c.Number}); err != nil {
+			return c, err
+		}
+	}
+	return mv.c, nil
+}
+
+// planJobs sets the jobs of a case for the state it is in: the reminders
+// of an open case with a deadline, none otherwise.
+func (s *Service) planJobs(ctx context.Context, c *Case) error {
+	if c.State.Open() && c.DueAt != nil && !c.Deferred {
+		return s.scheduleJobs(ctx, c, c.UpdatedAt)
+	}
+	return s.cancelJobs(ctx, c.ID)
 }
 
 // checkRequest validates what the move carries before anything is read.
@@ -192,13 +247,22 @@ func isSystem(ctx context.Context) bool { return ctx.Value(systemKey{}) != nil }
 
 // move carries out one transition on a copy of the case.
 type move struct {
-	svc   *Service
-	c     Case
-	req   Request
-	to    State
-	now   time.Time
-	stats counters
-	data  map[string]any
+	svc      *Service
+	c        Case
+	req      Request
+	to       State
+	now      time.Time
+	planJobs bool // plan the case's jobs now (Act), or once at the end (ActAll)
+	stats    counters
+	data     map[string]any
+}
+
+// jobs runs a change of the case's jobs unless they are planned at the end.
+func (m *move) jobs(f func() error) error {
+	if !m.planJobs {
+		return nil
+	}
+	return f()
 }
 
 func (m *move) set(k string, v any) {
@@ -223,10 +287,10 @@ func (m *move) apply(ctx context.Context) error {
 		return m.dispatch(ctx)
 	case ActReceive:
 		m.c.ReceivedAt = &m.now
-		return jobs.Cancel(ctx, m.svc.db, jobKey(m.c.ID, "escalate"))
+		return m.jobs(func() error { return jobs.Cancel(ctx, m.svc.db, jobKey(m.c.ID, "escalate")) })
 	case ActReturn:
 		m.c.UnitID, m.c.DispatchedAt, m.c.DueAt, m.c.WarnAt, m.c.ReceivedAt = 0, nil, nil, nil, nil
-		return m.svc.cancelJobs(ctx, m.c.ID)
+		return m.jobs(func() error { return m.svc.cancelJobs(ctx, m.c.ID) })
 	case ActAskExtension:
 		m.c.AskedDays = fmt.Sprint(m.req.Days)
 		m.set("days", m.req.Days)
@@ -234,7 +298,7 @@ func (m *move) apply(ctx context.Context) error {
 		return m.extend(ctx)
 	case ActDefer:
 		m.c.Deferred, m.c.PausedAt = true, &m.now
-		return m.svc.cancelJobs(ctx, m.c.ID)
+		return m.jobs(func() error { return m.svc.cancelJobs(ctx, m.c.ID) })
 	case ActResume:
 		return m.resume(ctx)
 	case ActFeedback:
@@ -256,7 +320,7 @@ func (m *move) apply(ctx context.Context) error {
 		m.c.UnitID, m.c.DispatchedAt, m.c.DueAt, m.c.WarnAt, m.c.ReceivedAt = 0, nil, nil, nil, nil
 		m.c.Escalations++
 		m.set("level", m.req.Note)
-		return m.svc.cancelJobs(ctx, m.c.ID)
+		return m.jobs(func() error { return m.svc.cancelJobs(ctx, m.c.ID) })
 	}
 	return nil
 }
@@ -278,7 +342,7 @@ func (m *move) dispatch(ctx context.Context) error {
 	m.c.DueAt = due
 	m.set("unit", unit.code)
 	m.stats.dispatched = 1
-	return m.svc.scheduleJobs(ctx, &m.c, m.now)
+	return m.jobs(func() error { return m.svc.scheduleJobs(ctx, &m.c, m.now) })
 }
 
 func (m *move) extend(ctx context.Context) error {
@@ -291,7 +355,7 @@ func (m *move) extend(ctx context.Context) error {
 	m.c.Warned, m.c.Overdue = false, false
 	m.set("due", due)
 	m.stats.extended = 1
-	return m.svc.scheduleJobs(ctx, &m.c, m.now)
+	return m.jobs(func() error { return m.svc.scheduleJobs(ctx, &m.c, m.now) })
 }
 
 // resume restarts a deferred case's clock with the working time it had
@@ -308,7 +372,7 @@ func (m *move) resume(ctx context.Context) error {
 		m.set("due", due)
 	}
 	m.c.PausedAt = nil
-	return m.svc.scheduleJobs(ctx, &m.c, m.now)
+	return m.jobs(func() error { return m.svc.scheduleJobs(ctx, &m.c, m.now) })
 }
 
 // close ends the loop. A deferred case closes outside the on-time figures.
@@ -327,7 +391,7 @@ func (m *move) close(ctx context.Context) error {
 		}
 		m.set("on_time", onTime)
 	}
-	return m.svc.cancelJobs(ctx, m.c.ID)
+	return m.jobs(func() error { return m.svc.cancelJobs(ctx, m.c.ID) })
 }
 
 func (m *move) callback() error {
@@ -362,7 +426,7 @@ func (m *move) merge(ctx context.Context) error {
 	}
 	m.c.MergedInto = target.ID
 	m.set("into", target.Number)
-	return m.svc.cancelJobs(ctx, m.c.ID)
+	return m.jobs(func() error { return m.svc.cancelJobs(ctx, m.c.ID) })
 }
 
 func b2i(b bool) int64 {

@@ -19,7 +19,6 @@ import (
 	"github.com/linli/linli/internal/area"
 	"github.com/linli/linli/internal/platform/audit"
 	"github.com/linli/linli/internal/platform/auth"
-	"github.com/linli/linli/internal/platform/errs"
 )
 
 // Replay (历史回放) feeds a city's historic 311 export through the closed
@@ -148,8 +147,13 @@ type ReplayOptions struct {
 	// Areas creates the tree when it is missing; nil means it must exist.
 	Areas AreaCreator
 	Limit int // data rows to read; 0 for all
-	// Batch is how many cases share a transaction, Workers how many
-	// transactions run at once (SQLite commits concurrent ones together).
+	// Batch is how many cases share a transaction (default 500), Workers
+	// how many transactions run at once (default 1). One is best on SQLite,
+	// whose single writer runs them one after the other anyway: two batches
+	// committed together each run in a savepoint, and SQLite's statement
+	// journal then grows with the batch and slows every statement. On
+	// PostgreSQL more workers run in parallel, but batches that add to the
+	// same day's counters in another order can deadlock and are retried.
 	Batch, Workers int
 	// Progress, when set, is called every ProgressEvery (default 2 s) from
 	// another goroutine with the figures so far.
@@ -241,11 +245,14 @@ func (s *Service) Replay(ctx context.Context, r io.Reader, opt ReplayOptions) (R
 	}
 	opt = replayDefaults(opt)
 	ctx = AsSystem(ctx)
-	refs, err := s.replayRefs(ctx, opt)
+	// A replay is history: its moves reach no inbox and no webhook.
+	quiet := *s
+	quiet.Notify = nil
+	refs, err := quiet.loadReplayRefs(ctx, opt)
 	if err != nil {
 		return ReplayReport{}, err
 	}
-	run := &replayRun{svc: s, opt: opt, refs: refs, rd: rd, start: start}
+	run := &replayRun{svc: &quiet, opt: opt, refs: refs, rd: rd, start: start}
 	err = run.run(ctx)
 	return run.snapshot(), err
 }
@@ -255,10 +262,10 @@ func replayDefaults(opt ReplayOptions) ReplayOptions {
 		opt.District = DefaultReplayDistrict
 	}
 	if opt.Batch <= 0 {
-		opt.Batch = 200
+		opt.Batch = 500
 	}
 	if opt.Workers <= 0 {
-		opt.Workers = 2
+		opt.Workers = 1
 	}
 	if opt.ProgressEvery <= 0 {
 		opt.ProgressEvery = 2 * time.Second
@@ -444,11 +451,11 @@ func (r *ReplayReport) add(o ReplayReport) {
 	}
 }
 
-// replayCase takes one row through the loop. Reading and filing happen at
-// the opening time, the department receives the case at once (Boston
-// records no receipt), and the feedback and verification happen at the
-// closing time. Every move is the loop's own; only the times are the
-// data's.
+// replayCase takes one row through the loop. The report, acceptance and
+// dispatch happen at the opening time, and the department receives the
+// case at once (Boston records no receipt); the feedback and verification
+// happen at the closing time. Every move is the loop's own; only the times
+// are the data's.
 func (s *Service) replayCase(ctx context.Context, row *replayRow, community string, got *ReplayReport) error {
 	nc := row.nc
 	nc.Channel, nc.AreaCode = ChannelReplay, community
@@ -463,11 +470,9 @@ func (s *Service) replayCase(ctx context.Context, row *replayRow, community stri
 		moves = append(moves, Request{Action: ActFeedback, Note: row.note, At: *row.closed},
 			Request{Action: ActVerifyPass, At: *row.closed})
 	}
-	var c Case
-	for _, req := range moves {
-		if c, err = s.Act(ctx, rc.Number, req); err != nil {
-			return fmt.Errorf("%s: %w", req.Action, err)
-		}
+	c, err := s.ActAll(ctx, rc.Number, moves)
+	if err != nil {
+		return fmt.Errorf("replaying %s: %w", rc.Number, err)
 	}
 	got.Cases++
 	if nc.Point == nil {
@@ -700,30 +705,3 @@ func clip(s string, n int) string {
 
 // Error makes a row problem an error, so that next can return it as one.
 func (p *RowProblem) Error() string { return p.String() }
-
-// replayArea makes sure the replay's tree exists and returns the
-// community's code.
-func (s *Service) replayArea(ctx context.Context, opt ReplayOptions) (area.Area, error) {
-	district := opt.District
-	name := strings.TrimSpace(opt.Mapping.Name)
-	if name == "" {
-		name = "Replay"
-	}
-	tree := []area.NewArea{
-		{Code: district, Name: clip(name+" (回放 / replay)", 64), Level: area.District},
-		{Code: district + "001", Name: clip(name+" 回放街道 / replay street", 64), Level: area.Street, Parent: district},
-		{Code: district + "001001", Name: clip(name+" 回放社区 / replay community", 64), Level: area.Community, Parent: district + "001"},
-	}
-	var last area.Area
-	for _, na := range tree {
-		a, err := s.areas.Get(ctx, na.Code)
-		if errs.CodeOf(err) == errs.NotFound && opt.Areas != nil {
-			a, err = opt.Areas.Create(ctx, na)
-		}
-		if err != nil {
-			return area.Area{}, err
-		}
-		last = a
-	}
-	return last, nil
-}

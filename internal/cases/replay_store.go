@@ -8,7 +8,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/linli/linli/internal/area"
 	"github.com/linli/linli/internal/platform/db"
+	"github.com/linli/linli/internal/platform/errs"
 )
 
 // ReplayCategory is the parent of the categories Replay creates, one per
@@ -17,30 +19,35 @@ import (
 const ReplayCategory = "R01"
 
 // replayRefs are what a replay files cases under: the area tree, one
-// category per case type and one unit per department, created as new
-// values appear. Only the replay's reader goroutine uses them.
+// category per case type and one unit per department. They are created as
+// the first row needing them is read, so that a file whose every row is
+// refused changes nothing. Only the replay's reader goroutine uses them.
 type replayRefs struct {
-	community, street, district string
-	communityID                 int64
-	parentID                    int64
-	categories                  map[string]string // export's type → category code
-	nextCategory                int
-	units                       map[string]string // export's department → unit code
-	unitCodes                   map[string]bool   // every unit code taken
-	seen                        map[string]bool   // external ids replayed under this tree
+	opt                   ReplayOptions
+	community, street     string
+	communityID, parentID int64             // 0 until they exist
+	categories            map[string]string // export's type → category code
+	nextCategory          int
+	units                 map[string]string // export's department → unit code
+	unitCodes             map[string]bool   // every unit code taken
+	seen                  map[string]bool   // external ids replayed under this tree
 }
 
-func (s *Service) replayRefs(ctx context.Context, opt ReplayOptions) (*replayRefs, error) {
-	community, err := s.replayArea(ctx, opt)
-	if err != nil {
+// loadReplayRefs reads what earlier replays under the same tree created.
+func (s *Service) loadReplayRefs(ctx context.Context, opt ReplayOptions) (*replayRefs, error) {
+	r := &replayRefs{opt: opt, street: opt.District + "001", community: opt.District + "001001",
+		categories: map[string]string{}, nextCategory: 1, units: map[string]string{}, unitCodes: map[string]bool{},
+		seen: map[string]bool{}}
+	community, err := s.areas.Get(ctx, r.community)
+	if err != nil && errs.CodeOf(err) != errs.NotFound {
 		return nil, err
 	}
-	r := &replayRefs{community: community.Code, communityID: community.ID, district: opt.District,
-		street: opt.District + "001", categories: map[string]string{}, units: map[string]string{},
-		unitCodes: map[string]bool{}, seen: map[string]bool{}}
-	if r.parentID, err = s.replayParent(ctx); err != nil {
+	r.communityID = community.ID
+	parent, err := s.store.categoryByCode(ctx, ReplayCategory)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
+	r.parentID = parent.ID
 	q := s.db.Q(ctx)
 	type pair struct{ a, b string }
 	scan := func(row db.Scanner) (pair, error) {
@@ -58,7 +65,6 @@ func (s *Service) replayRefs(ctx context.Context, opt ReplayOptions) (*replayRef
 			r.nextCategory = n + 1
 		}
 	}
-	r.nextCategory = max(r.nextCategory, 1)
 	units, err := db.All(ctx, q, scan, `SELECT u.code, u.name FROM units u JOIN areas a ON a.id = u.area_id
 		WHERE a.code = $1`, r.street)
 	if err != nil {
@@ -91,24 +97,18 @@ func scanString(row db.Scanner) (string, error) {
 	return s, err
 }
 
-// replayParent returns the id of the replay categories' parent, creating
-// it when missing.
+// replayParent creates the replay categories' parent when missing and
+// returns its id.
 func (s *Service) replayParent(ctx context.Context) (int64, error) {
-	var id int64
-	err := s.db.Write(ctx, func(ctx context.Context) error {
-		c, err := s.store.categoryByCode(ctx, ReplayCategory)
-		if err == nil {
-			id = c.ID
-			return nil
+	c, err := s.store.categoryByCode(ctx, ReplayCategory)
+	if errors.Is(err, sql.ErrNoRows) {
+		if err := s.SaveCategory(ctx, Category{Code: ReplayCategory, Kind: "event", NameZH: "历史数据",
+			NameEN: "Replayed history", Active: true}); err != nil {
+			return 0, err
 		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		id, err = s.store.insertCategory(ctx, Category{Code: ReplayCategory, Kind: "event", NameZH: "历史数据",
-			NameEN: "Replayed history", Urgency: "normal", Active: true}, 0, 900)
-		return err
-	})
-	return id, err
+		c, err = s.store.categoryByCode(ctx, ReplayCategory)
+	}
+	return c.ID, err
 }
 
 // known reports whether a case with this external id was replayed before
@@ -124,20 +124,32 @@ func (r *replayRefs) known(externalID string) bool {
 	return false
 }
 
-// resolve sets the row's category and unit codes, creating them when new.
+// resolve sets the row's category and unit codes, creating them (and the
+// tree and the parent category, the first time) when new.
 func (r *replayRefs) resolve(ctx context.Context, s *Service, row *replayRow) error {
-	// Names are kept to 64 characters; the maps are keyed by the kept name
-	// so that a second replay finds what the first created.
-	name := clip(row.rawCategory, 64)
+	if r.communityID == 0 {
+		community, err := s.replayArea(ctx, r.opt)
+		if err != nil {
+			return err
+		}
+		r.communityID = community.ID
+	}
+	if r.parentID == 0 {
+		id, err := s.replayParent(ctx)
+		if err != nil {
+			return err
+		}
+		r.parentID = id
+	}
+	// The export's type is the category's English name, kept to the 80
+	// characters a name may have (the Chinese name to 40); the map is keyed
+	// by the kept name so that a second replay finds what the first made.
+	name := clip(row.rawCategory, 80)
 	code, ok := r.categories[name]
 	if !ok {
 		code = ReplayCategory + fmt.Sprintf("%03d", r.nextCategory)
-		err := s.db.Write(ctx, func(ctx context.Context) error {
-			_, err := s.store.insertCategory(ctx, Category{Code: code, Kind: "event", NameZH: name, NameEN: name,
-				Urgency: "normal", Active: true}, r.parentID, 900+r.nextCategory)
-			return err
-		})
-		if err != nil {
+		if err := s.SaveCategory(ctx, Category{Code: code, Parent: ReplayCategory, Kind: "event",
+			NameZH: clip(name, 40), NameEN: name, Active: true}); err != nil {
 			return err
 		}
 		r.nextCategory++
@@ -172,10 +184,36 @@ func (r *replayRefs) unitCode(dept string) string {
 			b.WriteByte('-')
 		}
 	}
-	base := clip(r.district+"-"+strings.Trim(b.String(), "-"), 36)
+	base := clip(r.opt.District+"-"+strings.Trim(b.String(), "-"), 36)
 	code := base
 	for n := 2; r.unitCodes[code]; n++ {
 		code = base + "-" + strconv.Itoa(n)
 	}
 	return code
+}
+
+// replayArea makes sure the replay's tree exists and returns its community.
+func (s *Service) replayArea(ctx context.Context, opt ReplayOptions) (area.Area, error) {
+	district := opt.District
+	name := strings.TrimSpace(opt.Mapping.Name)
+	if name == "" {
+		name = "Replay"
+	}
+	tree := []area.NewArea{
+		{Code: district, Name: clip(name+" (回放 / replay)", 64), Level: area.District},
+		{Code: district + "001", Name: clip(name+" 回放街道 / replay street", 64), Level: area.Street, Parent: district},
+		{Code: district + "001001", Name: clip(name+" 回放社区 / replay community", 64), Level: area.Community, Parent: district + "001"},
+	}
+	var last area.Area
+	for _, na := range tree {
+		a, err := s.areas.Get(ctx, na.Code)
+		if errs.CodeOf(err) == errs.NotFound && opt.Areas != nil {
+			a, err = opt.Areas.Create(ctx, na)
+		}
+		if err != nil {
+			return area.Area{}, err
+		}
+		last = a
+	}
+	return last, nil
 }

@@ -232,7 +232,8 @@ func (s *Service) Report(ctx context.Context, nc NewCase) (Receipt, error) {
 		trackingHash: hashToken(token), createdAt: at}
 	// Likely duplicates are the cases reported before this one: a read,
 	// advisory, so it runs beside the writer rather than in its queue.
-	if nc.Point != nil && !nc.FixedOnSite {
+	// (History being replayed is not offered duplicates: nobody would merge them.)
+	if nc.Point != nil && !nc.FixedOnSite && nc.Channel != ChannelReplay {
 		if rc.Duplicates, err = s.duplicates(ctx, 0, cat.ID, *nc.Point, at); err != nil {
 			return Receipt{}, err
 		}
