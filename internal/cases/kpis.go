@@ -1,5 +1,29 @@
 package cases
 
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/linli/linli/internal/area"
+	"github.com/linli/linli/internal/platform/auth"
+	"github.com/linli/linli/internal/platform/db"
+	"github.com/linli/linli/internal/platform/errs"
+	"github.com/linli/linli/internal/platform/i18n"
+)
+
+// The figures as dashboards and exports ask for them. They are read from
+// case_stats_rollup, where every area has rows of its own, by day, that add
+// up its cases and those of every area below it, and rows by category and
+// by unit for what lies below it (what lies on it is in case_stats). So an
+// area's figures cost the same whatever the number of cases and grids
+// under it. Both tables are kept in the transaction of each move (see
+// addStats), and VerifyStats recomputes both from the log.
+
 // Group is how a report breaks its figures down.
 type Group string
 
@@ -29,25 +53,11 @@ type KPIQuery struct {
 // maxPeriods bounds the rows of a time series (ten years of days).
 const maxPeriods = 3700
 
-// KPIs adds up the daily counters of the cases in the caller's scope (and
-// under AreaCode) over the period.
-func (s *Service) KPIs(ctx context.Context, q KPIQuery) (KPIs, error) {
-	sel, err := s.selectStats(ctx, q)
-	if err != nil {
-		return KPIs{}, err
-	}
-	sums, err := s.sumBy(ctx, sel, "")
-	if err != nil || len(sums) == 0 {
-		return s.kpis(counters{}), err
-	}
-	return s.kpis(sums[0].c), nil
-}
-
 // KPIRow is one line of a report: an area, a unit, a category or a period.
 type KPIRow struct {
 	// Key is the area, unit or category code, or the period: "2026-11-26",
 	// "2026-W48" (ISO week) or "2026-11". It is "" for the cases that have
-	// none: not located in any area, or not dispatched to a unit (yet).
+	// none: located in no area, or not dispatched to a unit (yet).
 	Key  string `json:"key"`
 	Name string `json:"name"`
 	KPIs
@@ -70,12 +80,27 @@ type KPIReport struct {
 	Total KPIs     `json:"total"`
 }
 
+// KPIs adds up the daily counters of the cases in the caller's scope (and
+// under AreaCode) over the period. Errors as KPIReport's.
+func (s *Service) KPIs(ctx context.Context, q KPIQuery) (KPIs, error) {
+	sel, err := s.selectStats(ctx, q)
+	if err != nil {
+		return KPIs{}, err
+	}
+	sums, err := s.sumTotals(ctx, sel, ids(sel.cover), "")
+	var total counters
+	for _, g := range sums {
+		total.add(g.c)
+	}
+	return s.kpis(total), err
+}
+
 // KPIReport adds up the daily counters of the cases in the caller's scope
-// (and under q.AreaCode) over the period, by q.Group. Every figure comes
-// from one grouped pass over case_stats; the total is the sum of the rows.
-// Errors: Invalid (unknown group, a date not YYYY-MM-DD, from after to, a
-// daily series over ten years), NotFound (an area the caller cannot read),
-// Forbidden.
+// (and under q.AreaCode) over the period, by q.Group, in one grouped query;
+// the total is the sum of the rows. Errors: Invalid (an unknown group, a
+// date not written YYYY-MM-DD, from after to, a series of more than
+// maxPeriods periods), NotFound (an area the caller may not read),
+// Forbidden (no right to read cases).
 func (s *Service) KPIReport(ctx context.Context, q KPIQuery) (KPIReport, error) {
 	sel, err := s.selectStats(ctx, q)
 	if err != nil {
@@ -86,35 +111,19 @@ func (s *Service) KPIReport(ctx context.Context, q KPIQuery) (KPIReport, error) 
 	if sel.area != nil {
 		r.Area = &AreaRef{Code: sel.area.Code, Name: sel.area.Name}
 	}
-	var sums []groupSum
+	var total counters
 	switch q.Group {
 	case ByArea:
-		sums, err = s.sumBy(ctx, sel, "t.area_id")
-		if err == nil {
-			r.Rows, r.Area, err = s.areaRows(ctx, sel, sums)
-		}
+		r.Rows, total, err = s.areaRows(ctx, sel)
 	case ByUnit:
-		sums, err = s.sumBy(ctx, sel, "t.unit_id")
-		if err == nil {
-			r.Rows, err = s.unitRows(ctx, sums)
-		}
+		r.Rows, total, err = s.unitRows(ctx, sel)
 	case ByCategory:
-		sums, err = s.sumBy(ctx, sel, "t.category_id")
-		if err == nil {
-			r.Rows, err = s.categoryRows(ctx, sums, q.Lang)
-		}
+		r.Rows, total, err = s.categoryRows(ctx, sel)
 	default:
-		sums, err = s.sumBy(ctx, sel, "t.day")
-		if err == nil {
-			r.Rows, err = s.periodRows(q, sums)
-		}
+		r.Rows, total, err = s.periodRows(ctx, sel)
 	}
 	if err != nil {
 		return KPIReport{}, err
-	}
-	var total counters
-	for _, g := range sums {
-		total.add(g.c)
 	}
 	for i := range r.Rows {
 		r.Rows[i].KPIs = s.kpis(r.Rows[i].Counts)
@@ -123,16 +132,20 @@ func (s *Service) KPIReport(ctx context.Context, q KPIQuery) (KPIReport, error) 
 	return r, nil
 }
 
-// statSelection is a set of case_stats rows (aliased t): an SQL condition
-// with its arguments, and the area it was narrowed to.
+// statSelection is what a query covers: the areas whose rollup rows add up
+// to the cases asked for, and the days.
 type statSelection struct {
-	q     KPIQuery
-	area  *area.Area
-	where string
-	args  []any
+	q    KPIQuery
+	area *area.Area // the chosen area, if any
+	// whole is set when the caller may read every case under area.
+	whole bool
+	// cover are areas whose subtrees do not overlap and together hold
+	// exactly the cases the caller asked for and may read. ID 0 stands for
+	// the cases located in no area (seen by global grants only).
+	cover []area.Area
 }
 
-// selectStats checks q and turns it into the condition on case_stats.
+// selectStats checks q and works out the areas it covers.
 func (s *Service) selectStats(ctx context.Context, q KPIQuery) (statSelection, error) {
 	p := auth.From(ctx)
 	if !p.CanAnywhere(auth.CaseRead) {
@@ -151,209 +164,251 @@ func (s *Service) selectStats(ctx context.Context, q KPIQuery) (statSelection, e
 		return statSelection{}, err
 	}
 	sel := statSelection{q: q}
-	cond, args := p.Filter(auth.CaseRead, "t.area_id", 1)
-	where := []string{cond}
 	if q.AreaCode != "" {
 		a, err := s.areas.Get(ctx, q.AreaCode)
 		if err != nil {
 			return statSelection{}, err
 		}
 		sel.area = &a
-		args = append(args, a.Path, auth.PathEnd(a.Path))
-		where = append(where, fmt.Sprintf("t.area_id IN (SELECT id FROM areas WHERE path >= $%d AND path < $%d)", len(args)-1, len(args)))
+		if p.Can(auth.CaseRead, a.Path) {
+			sel.whole, sel.cover = true, []area.Area{a}
+			return sel, nil
+		}
 	}
-	if q.From != "" {
-		args = append(args, q.From)
-		where = append(where, "t.day >= $"+strconv.Itoa(len(args)))
+	tops, global, err := s.scopeTops(ctx, p)
+	switch {
+	case err != nil:
+		return statSelection{}, err
+	case sel.area != nil: // the parts of the area the caller may read
+		for _, t := range tops {
+			if strings.HasPrefix(t.Path, sel.area.Path) {
+				sel.cover = append(sel.cover, t)
+			}
+		}
+	case global:
+		sel.cover = append(tops, area.Area{}) // and the cases located nowhere
+	case len(tops) == 1:
+		sel.area, sel.whole, sel.cover = &tops[0], true, tops
+	default:
+		sel.cover = tops
 	}
-	if q.To != "" {
-		args = append(args, q.To)
-		where = append(where, "t.day <= $"+strconv.Itoa(len(args)))
-	}
-	sel.where, sel.args = strings.Join(where, " AND "), args
 	return sel, nil
+}
+
+// scopeTops returns the highest areas in which p may read cases, by code;
+// for a global grant, the roots of the area tree.
+func (s *Service) scopeTops(ctx context.Context, p *auth.Principal) (tops []area.Area, global bool, err error) {
+	if p.Can(auth.CaseRead, "") {
+		tops, err = db.All(ctx, s.db.Q(ctx), func(row db.Scanner) (area.Area, error) {
+			var a area.Area
+			err := row.Scan(&a.ID, &a.Code, &a.Name, &a.Path)
+			return a, err
+		}, "SELECT id, code, name, path FROM areas WHERE parent_id IS NULL ORDER BY code")
+		return tops, true, err
+	}
+	var paths []string
+	for _, g := range p.Grants {
+		if g.AreaID != 0 && p.Can(auth.CaseRead, g.AreaPath) && !slices.Contains(paths, g.AreaPath) {
+			paths = append(paths, g.AreaPath)
+		}
+	}
+	slices.Sort(paths) // an area comes before the areas under it
+	var top []string
+	for _, path := range paths {
+		if !slices.ContainsFunc(top, func(t string) bool { return strings.HasPrefix(path, t) }) {
+			top = append(top, path)
+		}
+	}
+	for _, g := range p.Grants {
+		if i := slices.Index(top, g.AreaPath); i >= 0 {
+			top[i] = "" // once per area
+			tops = append(tops, area.Area{ID: g.AreaID, Code: g.AreaCode, Name: g.AreaName, Path: g.AreaPath})
+		}
+	}
+	slices.SortFunc(tops, func(a, b area.Area) int { return strings.Compare(a.Code, b.Code) })
+	return tops, false, nil
 }
 
 // validDay accepts "" (an open end) and a real date written YYYY-MM-DD.
 func validDay(d string) bool {
-	if d == "" {
-		return true
-	}
-	t, err := time.Parse(time.DateOnly, d)
-	return err == nil && t.Format(time.DateOnly) == d
+	_, ok := parseDay(d)
+	return ok || d == ""
 }
 
-// groupSum is the counters of one group: an area's path, a unit or
-// category id, or a day.
+// parseDay reads a real date written YYYY-MM-DD, and nothing else.
+func parseDay(d string) (time.Time, bool) {
+	t, err := time.Parse(time.DateOnly, d)
+	return t, err == nil && t.Format(time.DateOnly) == d
+}
+
+func ids(as []area.Area) []int64 {
+	out := make([]int64, len(as))
+	for i, a := range as {
+		out[i] = a.ID
+	}
+	return out
+}
+
+// groupSum is the counters of one group: an area, unit or category id, or
+// a day.
 type groupSum struct {
 	key string
 	c   counters
 }
 
-// sumBy adds up the selected counters by dim ("" for one total). Areas
-// come back as their paths, so that one pass serves any level of the tree.
-func (s *Service) sumBy(ctx context.Context, sel statSelection, dim string) ([]groupSum, error) {
-	var sums, outer []string
+// sumCols are the counters' SUMs over rows aliased r, in the order Scan
+// takes them.
+var sumCols = func() string {
+	var sums []string
 	for _, c := range statCols {
-		sums = append(sums, "SUM(t."+c+") AS "+c)
-		outer = append(outer, "COALESCE(g."+c+", 0)")
+		sums = append(sums, "SUM(r."+c+")")
 	}
-	var query string
-	switch dim {
-	case "":
-		query = "SELECT '', " + strings.Join(outer, ", ") + " FROM (SELECT " + strings.Join(sums, ", ") +
-			" FROM case_stats t WHERE " + sel.where + ") g"
-	case "t.area_id":
-		query = "SELECT COALESCE(a.path, ''), " + strings.Join(outer, ", ") + " FROM (SELECT t.area_id AS k, " + strings.Join(sums, ", ") +
-			" FROM case_stats t WHERE " + sel.where + " GROUP BY t.area_id) g LEFT JOIN areas a ON a.id = g.k"
-	default:
-		query = "SELECT g.k, " + strings.Join(outer, ", ") + " FROM (SELECT " + dim + " AS k, " + strings.Join(sums, ", ") +
-			" FROM case_stats t WHERE " + sel.where + " GROUP BY " + dim + ") g"
+	return strings.Join(sums, ", ")
+}()
+
+// areaArgs starts the arguments of a query with the area ids, padded to a
+// power of two with the last one (which changes nothing in an IN list), so
+// that the prepared-statement cache holds a few query texts rather than
+// one per number of areas, and appends the selected days. It returns the
+// IN list and the conditions on the days of rows aliased as alias.
+func areaArgs(sel statSelection, areaIDs []int64, alias string, args []any) (in, days string, out []any) {
+	n := 1
+	for n < len(areaIDs) {
+		n *= 2
 	}
+	var ph []string
+	for i := range n {
+		args = append(args, areaIDs[min(i, len(areaIDs)-1)])
+		ph = append(ph, "$"+strconv.Itoa(len(args)))
+	}
+	for _, d := range []struct{ v, op string }{{sel.q.From, ">="}, {sel.q.To, "<="}} {
+		if d.v != "" {
+			args = append(args, d.v)
+			days += " AND " + alias + ".day " + d.op + " $" + strconv.Itoa(len(args))
+		}
+	}
+	return "(" + strings.Join(ph, ", ") + ")", days, args
+}
+
+// sumTotals adds up the rollup's day rows ('t') of the areas over the
+// selected days, grouped by "area" (the area id), by "day", or not at all
+// (""). Groups without rows are absent.
+func (s *Service) sumTotals(ctx context.Context, sel statSelection, areaIDs []int64, by string) ([]groupSum, error) {
+	if len(areaIDs) == 0 {
+		return nil, nil
+	}
+	in, days, args := areaArgs(sel, areaIDs, "r", nil)
+	key, group := "''", " GROUP BY r.dim" // one row, or none without figures
+	switch by {
+	case "area":
+		key, group = "r.area_id", " GROUP BY r.area_id"
+	case "day":
+		key, group = "r.day", " GROUP BY r.day"
+	}
+	return s.scanSums(ctx, "SELECT "+key+", "+sumCols+" FROM case_stats_rollup r WHERE r.area_id IN "+in+
+		" AND r.dim = 't'"+days+group, args)
+}
+
+// sumByDim adds up the figures of the areas over the selected days by
+// category (dim 'c') or unit ('u'), by id: the rollup's rows for what lies
+// below the areas, and their own case_stats rows for the cases located on
+// them (a grid's are all its cases).
+func (s *Service) sumByDim(ctx context.Context, sel statSelection, areaIDs []int64, dim byte) ([]groupSum, error) {
+	if len(areaIDs) == 0 {
+		return nil, nil
+	}
+	in, days, args := areaArgs(sel, areaIDs, "r", []any{string(dim)})
+	col := "category_id"
+	if dim == 'u' {
+		col = "unit_id"
+	}
+	cols := "r." + strings.Join(statCols, ", r.")
+	query := "SELECT r.k, " + sumCols + " FROM (" +
+		"SELECT r.dim_id AS k, " + cols + " FROM case_stats_rollup r WHERE r.area_id IN " + in + " AND r.dim = $1" + days +
+		" UNION ALL SELECT r." + col + " AS k, " + cols + " FROM case_stats r WHERE r.area_id IN " + in + days +
+		") r GROUP BY r.k"
+	return s.scanSums(ctx, query, args)
+}
+
+func (s *Service) scanSums(ctx context.Context, query string, args []any) ([]groupSum, error) {
 	return db.All(ctx, s.db.Q(ctx), func(row db.Scanner) (groupSum, error) {
 		var g groupSum
 		c := &g.c
 		err := row.Scan(&g.key, &c.reported, &c.accepted, &c.rejected, &c.dispatched, &c.closed, &c.closedOnTime, &c.closedDeferred,
 			&c.feedbacks, &c.reworked, &c.extended, &c.callbacks, &c.contacted, &c.solved, &c.satisfied, &c.basicallySatisfied, &c.unsatisfied)
 		return g, err
-	}, query, sel.args...)
+	}, query, args...)
 }
 
-// areaRows breaks the sums down by the areas directly under the chosen
-// area, each with every area below it. Without a chosen area it starts
-// from the top of the caller's scope: the one area of their grants, or
-// each of several, or the roots of the tree for a global grant. Areas
-// with no cases get a row of zeros; cases on the chosen area itself get
-// its row, cases located nowhere a row with key "".
-func (s *Service) areaRows(ctx context.Context, sel statSelection, sums []groupSum) ([]KPIRow, *AreaRef, error) {
-	parent := sel.area
+// areaRows breaks the figures down by the areas directly under the chosen
+// one (or under the one area of the caller's scope); an area with no
+// children is its own row. Without such an area (several areas of scope,
+// a global grant, or a chosen area the caller may read only parts of),
+// the rows are the areas of the cover. Areas without cases get a row of
+// zeros; cases on the chosen area itself get its row, and cases located in
+// no area a row with key "".
+func (s *Service) areaRows(ctx context.Context, sel statSelection) ([]KPIRow, counters, error) {
+	var total counters
+	rows, index := []KPIRow{}, map[string]int{}
+	addRow := func(a area.Area) {
+		index[strconv.FormatInt(a.ID, 10)] = len(rows)
+		rows = append(rows, KPIRow{Key: a.Code, Name: a.Name})
+	}
+	if !sel.whole {
+		for _, a := range sel.cover {
+			addRow(a)
+		}
+		sums, err := s.sumTotals(ctx, sel, ids(sel.cover), "area")
+		for _, g := range sums {
+			rows[index[g.key]].Counts.add(g.c)
+			total.add(g.c)
+		}
+		rows = slices.DeleteFunc(rows, func(r KPIRow) bool { return r.Key == "" && r.Counts == counters{} })
+		return rows, total, err
+	}
+	parent := *sel.area
 	var children []area.Area
-	if parent == nil {
-		tops, global := scopeTops(auth.From(ctx))
-		switch {
-		case global:
-			roots, err := db.All(ctx, s.db.Q(ctx), func(row db.Scanner) (area.Area, error) {
-				var a area.Area
-				err := row.Scan(&a.Code, &a.Name, &a.Path)
-				return a, err
-			}, "SELECT code, name, path FROM areas WHERE parent_id IS NULL ORDER BY code")
-			if err != nil {
-				return nil, nil, err
-			}
-			children = roots
-		case len(tops) == 1:
-			a, err := s.areas.Get(ctx, tops[0])
-			if err != nil {
-				return nil, nil, err
-			}
-			parent = &a
-		default:
-			for _, code := range tops {
-				a, err := s.areas.Get(ctx, code)
-				if err != nil {
-					return nil, nil, err
-				}
-				children = append(children, a)
-			}
+	for after := ""; ; {
+		page, err := s.areas.List(ctx, area.ListQuery{Parent: parent.Code, After: after, Limit: 500})
+		if err != nil {
+			return nil, total, err
 		}
-	}
-	if parent != nil {
-		for after := ""; ; {
-			page, err := s.areas.List(ctx, area.ListQuery{Parent: parent.Code, After: after, Limit: 500})
-			if err != nil {
-				return nil, nil, err
-			}
-			children = append(children, page...)
-			if len(page) < 500 {
-				break
-			}
-			after = page[len(page)-1].Code
+		children = append(children, page...)
+		if len(page) < 500 {
+			break
 		}
-		if len(children) == 0 {
-			children = []area.Area{*parent}
-		}
+		after = page[len(page)-1].Code
 	}
-	rows := make([]KPIRow, len(children))
-	byPath := make(map[string]int, len(children))
-	for i, a := range children {
-		rows[i] = KPIRow{Key: a.Code, Name: a.Name}
-		byPath[a.Path] = i
+	for _, a := range children {
+		addRow(a)
 	}
-	var own, nowhere *KPIRow
+	sums, err := s.sumTotals(ctx, sel, append(ids(children), parent.ID), "area")
+	if err != nil {
+		return nil, total, err
+	}
+	var below counters
 	for _, g := range sums {
-		if i, ok := childOf(g.key, byPath); ok {
+		if i, ok := index[g.key]; ok {
 			rows[i].Counts.add(g.c)
-			continue
-		}
-		at := &nowhere
-		if parent != nil && g.key == parent.Path {
-			at = &own
-		}
-		if *at == nil {
-			*at = &KPIRow{}
-			if at == &own {
-				**at = KPIRow{Key: parent.Code, Name: parent.Name}
-			}
-		}
-		(*at).Counts.add(g.c)
-	}
-	for _, extra := range []*KPIRow{own, nowhere} {
-		if extra != nil {
-			rows = append(rows, *extra)
+			below.add(g.c)
+		} else {
+			total = g.c // the parent's own rows hold everything under it
 		}
 	}
-	var ref *AreaRef
-	if parent != nil {
-		ref = &AreaRef{Code: parent.Code, Name: parent.Name}
+	if own := total.minus(below); own != (counters{}) || len(children) == 0 {
+		rows = append(rows, KPIRow{Key: parent.Code, Name: parent.Name, KPIs: KPIs{Counts: own}})
 	}
-	return rows, ref, nil
+	return rows, total, nil
 }
 
-// childOf finds the row of the area whose path is a prefix of path.
-func childOf(path string, byPath map[string]int) (int, bool) {
-	for i := 0; i < len(path); i++ {
-		if path[i] == '/' {
-			if row, ok := byPath[path[:i+1]]; ok {
-				return row, true
-			}
-		}
+// unitRows breaks the figures down by handling unit, by code; the intake
+// moves, made before any dispatch, come last with key "".
+func (s *Service) unitRows(ctx context.Context, sel statSelection) ([]KPIRow, counters, error) {
+	var total counters
+	sums, err := s.sumByDim(ctx, sel, ids(sel.cover), 'u')
+	if err != nil {
+		return nil, total, err
 	}
-	return 0, false
-}
-
-// scopeTops returns the highest areas the principal may read cases in,
-// by code, or global when a grant covers everything.
-func scopeTops(p *auth.Principal) (codes []string, global bool) {
-	if p.Can(auth.CaseRead, "") {
-		return nil, true
-	}
-	var paths []string
-	byPath := map[string]string{}
-	for _, g := range p.Grants {
-		if g.AreaID != 0 && p.Can(auth.CaseRead, g.AreaPath) {
-			if _, dup := byPath[g.AreaPath]; !dup {
-				paths = append(paths, g.AreaPath)
-				byPath[g.AreaPath] = g.AreaCode
-			}
-		}
-	}
-	slices.Sort(paths)
-	for i, path := range paths {
-		covered := false
-		for _, other := range paths[:i] {
-			covered = covered || strings.HasPrefix(path, other)
-		}
-		if !covered {
-			codes = append(codes, byPath[path])
-		}
-	}
-	slices.Sort(codes)
-	return codes, false
-}
-
-// unitRows names the units of the sums, by code; the intake moves, made
-// before any dispatch, come last with key "".
-func (s *Service) unitRows(ctx context.Context, sums []groupSum) ([]KPIRow, error) {
 	type unit struct{ id, code, name string }
 	units, err := db.All(ctx, s.db.Q(ctx), func(row db.Scanner) (unit, error) {
 		var u unit
@@ -361,7 +416,7 @@ func (s *Service) unitRows(ctx context.Context, sums []groupSum) ([]KPIRow, erro
 		return u, err
 	}, "SELECT id, code, name FROM units")
 	if err != nil {
-		return nil, err
+		return nil, total, err
 	}
 	byID := map[string]unit{}
 	for _, u := range units {
@@ -371,32 +426,38 @@ func (s *Service) unitRows(ctx context.Context, sums []groupSum) ([]KPIRow, erro
 	for _, g := range sums {
 		u := byID[g.key] // unit 0 (none) is the zero unit
 		rows = append(rows, KPIRow{Key: u.code, Name: u.name, KPIs: KPIs{Counts: g.c}})
+		total.add(g.c)
 	}
 	slices.SortFunc(rows, func(a, b KPIRow) int { return cmpKeys(a.Key, b.Key) })
-	return rows, nil
+	return rows, total, nil
 }
 
-// categoryRows names the categories of the sums in lang, in the order of
-// the category tree.
-func (s *Service) categoryRows(ctx context.Context, sums []groupSum, lang i18n.Lang) ([]KPIRow, error) {
+// categoryRows breaks the figures down by category, named in the query's
+// language, in the order of the category tree.
+func (s *Service) categoryRows(ctx context.Context, sel statSelection) ([]KPIRow, counters, error) {
+	var total counters
+	sums, err := s.sumByDim(ctx, sel, ids(sel.cover), 'c')
+	if err != nil {
+		return nil, total, err
+	}
 	cats, err := s.Categories(ctx)
 	if err != nil {
-		return nil, err
+		return nil, total, err
 	}
 	order := map[string]int{}
 	byID := map[string]Category{}
 	for i, c := range cats {
-		id := strconv.FormatInt(c.ID, 10)
-		byID[id], order[c.Code] = c, i
+		byID[strconv.FormatInt(c.ID, 10)], order[c.Code] = c, i
 	}
 	rows := make([]KPIRow, 0, len(sums))
 	for _, g := range sums {
 		var r KPIRow
 		if c, ok := byID[g.key]; ok {
-			r = KPIRow{Key: c.Code, Name: c.Name(lang)}
+			r = KPIRow{Key: c.Code, Name: c.Name(sel.q.Lang)}
 		}
 		r.Counts = g.c
 		rows = append(rows, r)
+		total.add(g.c)
 	}
 	slices.SortFunc(rows, func(a, b KPIRow) int {
 		if a.Key == "" || b.Key == "" {
@@ -404,7 +465,7 @@ func (s *Service) categoryRows(ctx context.Context, sums []groupSum, lang i18n.L
 		}
 		return order[a.Key] - order[b.Key]
 	})
-	return rows, nil
+	return rows, total, nil
 }
 
 // cmpKeys orders codes, with "" (none) last.
@@ -420,11 +481,17 @@ func cmpKeys(a, b string) int {
 	return strings.Compare(a, b)
 }
 
-// periodRows adds the days of the sums up by day, ISO week or month, with
-// a row for every period from the start of the query (or the first day
-// with figures) to its end (or the last), so that a chart shows quiet
-// periods as zeros.
-func (s *Service) periodRows(q KPIQuery, sums []groupSum) ([]KPIRow, error) {
+// periodRows breaks the figures down by day, ISO week or month, with a row
+// for every period from the start of the query (or the first day with
+// figures) to its end (or the last), so that a chart shows quiet periods
+// as zeros.
+func (s *Service) periodRows(ctx context.Context, sel statSelection) ([]KPIRow, counters, error) {
+	var total counters
+	q := sel.q
+	sums, err := s.sumTotals(ctx, sel, ids(sel.cover), "day")
+	if err != nil {
+		return nil, total, err
+	}
 	first, last := q.From, q.To
 	for _, g := range sums {
 		if q.From == "" && (first == "" || g.key < first) {
@@ -434,19 +501,19 @@ func (s *Service) periodRows(q KPIQuery, sums []groupSum) ([]KPIRow, error) {
 			last = g.key
 		}
 	}
+	rows := []KPIRow{}
 	if first == "" || last == "" {
-		return []KPIRow{}, nil
+		return rows, total, nil
 	}
 	start, err1 := time.Parse(time.DateOnly, first)
 	end, err2 := time.Parse(time.DateOnly, last)
 	if err := errors.Join(err1, err2); err != nil {
-		return nil, errs.Wrap(err, "err.internal") // a day in case_stats not written by dayOf
+		return nil, total, errs.Wrap(err, "err.internal") // not a day written by dayOf
 	}
-	var rows []KPIRow
 	index := map[string]int{}
 	for t := periodStart(start, q.Group); !t.After(end); t = nextPeriod(t, q.Group) {
 		if len(rows) == maxPeriods {
-			return nil, fieldErr("group", "err.kpi.too_many_periods", maxPeriods)
+			return nil, total, fieldErr("group", "err.kpi.too_many_periods", maxPeriods)
 		}
 		k := periodKey(t, q.Group)
 		index[k] = len(rows)
@@ -455,13 +522,12 @@ func (s *Service) periodRows(q KPIQuery, sums []groupSum) ([]KPIRow, error) {
 	for _, g := range sums {
 		t, err := time.Parse(time.DateOnly, g.key)
 		if err != nil {
-			return nil, errs.Wrap(err, "err.internal")
+			return nil, total, errs.Wrap(err, "err.internal")
 		}
-		if i, ok := index[periodKey(t, q.Group)]; ok {
-			rows[i].Counts.add(g.c)
-		}
+		rows[index[periodKey(t, q.Group)]].Counts.add(g.c)
+		total.add(g.c)
 	}
-	return rows, nil
+	return rows, total, nil
 }
 
 func periodStart(t time.Time, g Group) time.Time {
@@ -495,4 +561,3 @@ func periodKey(t time.Time, g Group) string {
 	}
 	return t.Format(time.DateOnly)
 }
-

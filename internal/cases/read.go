@@ -8,7 +8,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/linli/linli/internal/area"
 	"github.com/linli/linli/internal/platform/audit"
 	"github.com/linli/linli/internal/platform/auth"
 	"github.com/linli/linli/internal/platform/crypto"
@@ -251,46 +250,4 @@ func (s *Service) MovesFor(ctx context.Context, c Case) []Move {
 		}
 	}
 	return out
-}
-
-// AreaKPIs is one row of the dashboard.
-type AreaKPIs struct {
-	Code, Name string
-	KPIs
-}
-
-// KPIsByChild returns the figures of each area directly under the chosen
-// one (or under the top of the caller's scope), and their total.
-func (s *Service) KPIsByChild(ctx context.Context, q KPIQuery) ([]AreaKPIs, KPIs, error) {
-	total, err := s.KPIs(ctx, q)
-	if err != nil {
-		return nil, KPIs{}, err
-	}
-	parent := q.AreaCode
-	if parent == "" {
-		for _, g := range auth.From(ctx).Grants {
-			if g.AreaCode != "" {
-				parent = g.AreaCode
-				break
-			}
-		}
-	}
-	if parent == "" {
-		return nil, total, nil
-	}
-	children, err := s.areas.List(ctx, area.ListQuery{Parent: parent, Limit: 500})
-	if err != nil {
-		return nil, KPIs{}, err
-	}
-	rows := make([]AreaKPIs, 0, len(children))
-	for _, a := range children {
-		cq := q
-		cq.AreaCode = a.Code
-		k, err := s.KPIs(ctx, cq)
-		if err != nil {
-			return nil, KPIs{}, err
-		}
-		rows = append(rows, AreaKPIs{Code: a.Code, Name: a.Name, KPIs: k})
-	}
-	return rows, total, nil
 }

@@ -234,7 +234,7 @@ func (s *Service) Report(ctx context.Context, nc NewCase) (Receipt, error) {
 	// advisory, so it runs beside the writer rather than in its queue.
 	// (History being replayed is not offered duplicates: nobody would merge them.)
 	if nc.Point != nil && !nc.FixedOnSite && nc.Channel != ChannelReplay {
-		if rc.Duplicates, err = s.duplicates(ctx, 0, cat.ID, *nc.Point, at); err != nil {
+		if rc.Duplicates, err = s.duplicates(ctx, cat.ID, *nc.Point, at); err != nil {
 			return Receipt{}, err
 		}
 	}
@@ -298,8 +298,8 @@ func (s *Service) saveFiles(ctx context.Context, caseID, eventID int64, files []
 
 // duplicates finds open cases of the same category near p reported within
 // the window before at.
-func (s *Service) duplicates(ctx context.Context, id, categoryID int64, p orb.Point, at time.Time) ([]Duplicate, error) {
-	near, err := s.store.nearby(ctx, id, categoryID, p, s.Config.DuplicateRadius, at.Add(-s.Config.DuplicateWindow))
+func (s *Service) duplicates(ctx context.Context, categoryID int64, p orb.Point, at time.Time) ([]Duplicate, error) {
+	near, err := s.store.nearby(ctx, categoryID, p, s.Config.DuplicateRadius, at.Add(-s.Config.DuplicateWindow))
 	if err != nil {
 		return nil, err
 	}

@@ -1,20 +1,19 @@
 package cases
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/linli/linli/internal/area"
-	"github.com/linli/linli/internal/platform/auth"
 	"github.com/linli/linli/internal/platform/db"
-	"github.com/linli/linli/internal/platform/errs"
-	"github.com/linli/linli/internal/platform/i18n"
 )
 
 // statKey is a row of case_stats: a China-time day, the case's area, its
@@ -33,6 +32,20 @@ type counters struct {
 func (c counters) values() []int64 {
 	return []int64{c.reported, c.accepted, c.rejected, c.dispatched, c.closed, c.closedOnTime, c.closedDeferred, c.feedbacks,
 		c.reworked, c.extended, c.callbacks, c.contacted, c.solved, c.satisfied, c.basicallySatisfied, c.unsatisfied}
+}
+
+// minus returns c − o.
+func (c counters) minus(o counters) counters {
+	v, w := c.values(), o.values()
+	for i := range v {
+		v[i] -= w[i]
+	}
+	return countersOf(v)
+}
+
+// countersOf is the inverse of values.
+func countersOf(v []int64) counters {
+	return counters{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15]}
 }
 
 func (c *counters) add(o counters) {
@@ -68,13 +81,199 @@ var addSQL = func() string {
 		strings.Join(ph, ", ") + ") ON CONFLICT (day, area_id, unit_id, category_id) DO UPDATE SET " + strings.Join(sets, ", ")
 }()
 
+// addStats adds a transition's counters to its day's row of case_stats,
+// and to the rollup rows of the case's area and of every area above it
+// (see kpis.go), in the caller's transaction. The rollup rows are written
+// once per transaction, just before the commit, in key order: on SQLite a
+// commit group's transitions share those writes (the district's rows of
+// the day are the same for all of them), and on PostgreSQL concurrent
+// transactions lock the shared rows in one order, briefly, and never
+// deadlock on them.
 func (s store) addStats(ctx context.Context, k statKey, c counters) error {
 	args := []any{k.day, k.areaID, k.unitID, k.categoryID}
 	for _, v := range c.values() {
 		args = append(args, v)
 	}
-	_, err := s.db.Q(ctx).ExecContext(ctx, addSQL, args...)
-	return err
+	if _, err := s.db.Q(ctx).ExecContext(ctx, addSQL, args...); err != nil {
+		return err
+	}
+	v, inTx := db.Shared(ctx, rollupPendingKey{}, func() any {
+		return &rollupPending{deltas: map[rollupKey]counters{}, ancestors: map[int64][]int64{}}
+	})
+	p, _ := v.(*rollupPending)
+	up, ok := p.known(k.areaID)
+	if !ok {
+		var err error
+		if up, err = s.ancestors(ctx, k.areaID); err != nil {
+			return err
+		}
+		p.remember(k.areaID, up)
+	}
+	keys := rollupKeys(up, k)
+	if !inTx {
+		return s.writeRollup(ctx, addTo(map[rollupKey]counters{}, keys, c))
+	}
+	if !p.hooked {
+		p.hooked = true
+		db.BeforeCommit(ctx, func(ctx context.Context) error { return s.writeRollup(ctx, p.deltas) })
+	}
+	addTo(p.deltas, keys, c)
+	db.OnUndo(ctx, func() { addTo(p.deltas, keys, counters{}.minus(c)) })
+	return nil
+}
+
+// rollupKeys are the rollup rows a case_stats row adds to, given the ids
+// of the case's area and of the areas above it (the area last): by day
+// ('t') for each of them, by category ('c') and by unit ('u') for those
+// above it. The case's own area has no category and unit rows: those are
+// its rows of case_stats, which queries add (see sumByDim). That spares
+// the rows of every grid × day × category and × unit, four in five of what
+// the rollup would hold, and the writes that keep them.
+func rollupKeys(up []int64, k statKey) []rollupKey {
+	keys := make([]rollupKey, 0, 3*len(up))
+	for i, id := range up {
+		keys = append(keys, rollupKey{id, 't', k.day, 0})
+		if i < len(up)-1 {
+			keys = append(keys, rollupKey{id, 'c', k.day, k.categoryID}, rollupKey{id, 'u', k.day, k.unitID})
+		}
+	}
+	return keys
+}
+
+// rollupPending is a transaction's additions to case_stats_rollup, kept in
+// db.Shared under rollupPendingKey until its BeforeCommit hook writes them,
+// and the ancestors of the areas it met, which a commit group's many moves
+// in the same grids need not look up again.
+type rollupPending struct {
+	deltas    map[rollupKey]counters
+	hooked    bool
+	ancestors map[int64][]int64
+}
+
+// known returns the remembered ancestors of an area (none on a nil p:
+// outside a transaction).
+func (p *rollupPending) known(areaID int64) ([]int64, bool) {
+	if p == nil {
+		return nil, false
+	}
+	up, ok := p.ancestors[areaID]
+	return up, ok
+}
+
+func (p *rollupPending) remember(areaID int64, up []int64) {
+	if p != nil {
+		p.ancestors[areaID] = up
+	}
+}
+
+type rollupPendingKey struct{}
+
+func addTo(m map[rollupKey]counters, keys []rollupKey, c counters) map[rollupKey]counters {
+	for _, k := range keys {
+		sum := m[k]
+		sum.add(c)
+		m[k] = sum
+	}
+	return m
+}
+
+// writeRollup adds deltas to case_stats_rollup in key order, in
+// statements of a power-of-two number of rows (so that the writer's
+// prepared statements are few).
+func (s store) writeRollup(ctx context.Context, deltas map[rollupKey]counters) error {
+	keys := make([]rollupKey, 0, len(deltas))
+	for k, c := range deltas {
+		if c != (counters{}) {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, func(a, b rollupKey) int {
+		return cmp.Or(cmp.Compare(a.areaID, b.areaID), cmp.Compare(a.dim, b.dim), strings.Compare(a.day, b.day), cmp.Compare(a.dimID, b.dimID))
+	})
+	for len(keys) > 0 {
+		n := rollupChunk
+		for n > len(keys) {
+			n /= 2
+		}
+		args := make([]any, 0, n*(4+len(statCols)))
+		for _, k := range keys[:n] {
+			args = append(args, k.areaID, string(k.dim), k.day, k.dimID)
+			for _, v := range deltas[k].values() {
+				args = append(args, v)
+			}
+		}
+		if _, err := s.db.Q(ctx).ExecContext(ctx, rollupSQL(n), args...); err != nil {
+			return err
+		}
+		keys = keys[n:]
+	}
+	return nil
+}
+
+// rollupChunk is the most rows one upsert of writeRollup carries.
+const rollupChunk = 64
+
+// rollupSQL is the upsert that adds n rows of counters to
+// case_stats_rollup.
+func rollupSQL(n int) string {
+	if i := bits.TrailingZeros(uint(n)); n == 1<<i && i < len(rollupSQLs) {
+		return rollupSQLs[i]
+	}
+	return buildRollupSQL(n)
+}
+
+var rollupSQLs = func() (out [7]string) { // 1, 2, 4 … rollupChunk rows
+	for i := range out {
+		out[i] = buildRollupSQL(1 << i)
+	}
+	return out
+}()
+
+func buildRollupSQL(n int) string {
+	cols := append([]string{"area_id", "dim", "day", "dim_id"}, statCols...)
+	var vals, sets []string
+	for r := range n {
+		ph := make([]string, len(cols))
+		for i := range cols {
+			ph[i] = "$" + strconv.Itoa(r*len(cols)+i+1)
+		}
+		vals = append(vals, "("+strings.Join(ph, ", ")+")")
+	}
+	for _, c := range statCols {
+		sets = append(sets, c+" = case_stats_rollup."+c+" + excluded."+c)
+	}
+	return "INSERT INTO case_stats_rollup (" + strings.Join(cols, ", ") + ") VALUES " + strings.Join(vals, ", ") +
+		" ON CONFLICT (area_id, dim, day, dim_id) DO UPDATE SET " + strings.Join(sets, ", ")
+}
+
+// ancestors returns the ids of an area and of the areas above it, read
+// from its path ("/1/5/17/"). An id that names no area (0: a case located
+// nowhere) is its own and only ancestor. Paths never change once written.
+func (s store) ancestors(ctx context.Context, areaID int64) ([]int64, error) {
+	if areaID == 0 {
+		return []int64{0}, nil
+	}
+	var path string
+	err := s.db.Q(ctx).QueryRowContext(ctx, "SELECT path FROM areas WHERE id = $1", areaID).Scan(&path)
+	if errors.Is(err, sql.ErrNoRows) {
+		return []int64{areaID}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return pathIDs(path)
+}
+
+func pathIDs(path string) ([]int64, error) {
+	var out []int64
+	for _, part := range strings.Split(strings.Trim(path, "/"), "/") {
+		id, err := strconv.ParseInt(part, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("area path %q: %w", path, err)
+		}
+		out = append(out, id)
+	}
+	return out, nil
 }
 
 // KPIs are the figures of a set of cases over a period.
@@ -247,4 +446,161 @@ func (s *Service) storedStats(ctx context.Context) (map[statKey]counters, error)
 		}
 	}
 	return out, nil
+}
+
+// rollupKey is a row of case_stats_rollup.
+type rollupKey struct {
+	areaID int64
+	dim    byte // 't', 'c' or 'u'
+	day    string
+	dimID  int64
+}
+
+// VerifyStats recomputes every figure from the transition log and compares
+// it with what is kept: case_stats row by row, and case_stats_rollup row by
+// row (the recomputation rolled up through the area tree). It returns nil
+// when they agree, else an error that names the first differences. It reads
+// everything, so it is for operators and tests, not for requests.
+func (s *Service) VerifyStats(ctx context.Context) error {
+	rebuilt, err := s.Recompute(ctx)
+	if err != nil {
+		return err
+	}
+	kept, err := s.storedStats(ctx)
+	if err != nil {
+		return err
+	}
+	var diffs []string
+	diff := func(what string, k any, want, got counters) {
+		if want != got && len(diffs) < 10 {
+			diffs = append(diffs, fmt.Sprintf("%s %v: kept %v, log %v", what, k, got.values(), want.values()))
+		}
+	}
+	for k := range union(rebuilt, kept) {
+		diff("case_stats", k, rebuilt[k], kept[k])
+	}
+	paths, err := db.All(ctx, s.db.Q(ctx), func(row db.Scanner) ([2]string, error) {
+		var p [2]string
+		return p, row.Scan(&p[0], &p[1])
+	}, "SELECT id, path FROM areas")
+	if err != nil {
+		return err
+	}
+	up := map[int64][]int64{}
+	for _, p := range paths {
+		id, _ := strconv.ParseInt(p[0], 10, 64)
+		if up[id], err = pathIDs(p[1]); err != nil {
+			return err
+		}
+	}
+	want := map[rollupKey]counters{}
+	for k, c := range rebuilt {
+		areas, ok := up[k.areaID]
+		if !ok {
+			areas = []int64{k.areaID}
+		}
+		addTo(want, rollupKeys(areas, k), c)
+	}
+	got, err := s.storedRollup(ctx)
+	if err != nil {
+		return err
+	}
+	for k := range union(want, got) {
+		diff("case_stats_rollup", k, want[k], got[k])
+	}
+	if len(diffs) > 0 {
+		return fmt.Errorf("the kept figures differ from a recomputation from the log:\n%s", strings.Join(diffs, "\n"))
+	}
+	return nil
+}
+
+func union[K comparable, V any](a, b map[K]V) map[K]bool {
+	out := make(map[K]bool, len(a))
+	for k := range a {
+		out[k] = true
+	}
+	for k := range b {
+		out[k] = true
+	}
+	return out
+}
+
+// storedRollup reads the non-zero rows of case_stats_rollup.
+func (s *Service) storedRollup(ctx context.Context) (map[rollupKey]counters, error) {
+	type r struct {
+		k rollupKey
+		c counters
+	}
+	rows, err := db.All(ctx, s.db.Q(ctx), func(row db.Scanner) (r, error) {
+		var x r
+		var dim string
+		c := &x.c
+		err := row.Scan(&x.k.areaID, &dim, &x.k.day, &x.k.dimID, &c.reported, &c.accepted, &c.rejected, &c.dispatched,
+			&c.closed, &c.closedOnTime, &c.closedDeferred, &c.feedbacks, &c.reworked, &c.extended, &c.callbacks, &c.contacted,
+			&c.solved, &c.satisfied, &c.basicallySatisfied, &c.unsatisfied)
+		if dim != "" {
+			x.k.dim = dim[0]
+		}
+		return x, err
+	}, "SELECT area_id, dim, day, dim_id, "+strings.Join(statCols, ", ")+" FROM case_stats_rollup")
+	if err != nil {
+		return nil, err
+	}
+	out := map[rollupKey]counters{}
+	for _, x := range rows {
+		if x.c != (counters{}) {
+			out[x.k] = x.c
+		}
+	}
+	return out, nil
+}
+
+// RebuildRollup rebuilds case_stats_rollup from case_stats, in one
+// transaction, with the statements migration 00005 fills it with: after
+// case_stats was restored or repaired by other means.
+func (s *Service) RebuildRollup(ctx context.Context) error {
+	return s.db.Write(ctx, func(ctx context.Context) error {
+		q := s.db.Q(ctx)
+		if _, err := q.ExecContext(ctx, "DELETE FROM case_stats_rollup"); err != nil {
+			return err
+		}
+		for _, stmt := range rollupFill {
+			if _, err := q.ExecContext(ctx, stmt); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// rollupFill are the statements that roll case_stats up (as rollupKeys
+// does row by row): by day into the case's area and every area above it,
+// by category and by unit into the areas above it only. An area's
+// ancestors are the areas whose path starts its path; an area_id that
+// names no area (0) is its own and only one.
+var rollupFill = func() []string {
+	var sums []string
+	for _, c := range statCols {
+		sums = append(sums, "SUM(t."+c+")")
+	}
+	ins := "INSERT INTO case_stats_rollup (area_id, dim, day, dim_id, " + strings.Join(statCols, ", ") + ") "
+	from := func(self string) string {
+		return ` FROM case_stats t JOIN (
+			SELECT g.id AS area_id, a.id AS ancestor FROM areas g JOIN areas a ON substr(g.path, 1, length(a.path)) = a.path` + self + `
+		) x ON x.area_id = t.area_id`
+	}
+	return []string{
+		ins + "SELECT x.ancestor, 't', t.day, 0, " + strings.Join(sums, ", ") + from(`
+			UNION ALL
+			SELECT DISTINCT s.area_id, s.area_id FROM case_stats s WHERE s.area_id NOT IN (SELECT id FROM areas)`) +
+			" GROUP BY x.ancestor, t.day",
+		ins + "SELECT x.ancestor, 'c', t.day, t.category_id, " + strings.Join(sums, ", ") + from(" AND a.id <> g.id") +
+			" GROUP BY x.ancestor, t.day, t.category_id",
+		ins + "SELECT x.ancestor, 'u', t.day, t.unit_id, " + strings.Join(sums, ", ") + from(" AND a.id <> g.id") +
+			" GROUP BY x.ancestor, t.day, t.unit_id",
+	}
+}()
+
+func (k rollupKey) String() string {
+	return fmt.Sprintf("area %d %c %s %d", k.areaID, k.dim, k.day, k.dimID)
 }

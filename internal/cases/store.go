@@ -226,8 +226,9 @@ type nearbyCase struct {
 }
 
 // nearby returns open cases of the category within a box around p (the
-// caller measures the real distance) reported since since.
-func (s store) nearby(ctx context.Context, except, categoryID int64, p orb.Point, radius float64, since time.Time) ([]nearbyCase, error) {
+// caller measures the real distance) reported since since. Report asks
+// before it stores the new case, so the case itself is not among them.
+func (s store) nearby(ctx context.Context, categoryID int64, p orb.Point, radius float64, since time.Time) ([]nearbyCase, error) {
 	dLat := radius / 111_000
 	dLon := dLat * 2 // generous in longitude up to 60° latitude
 	return db.All(ctx, s.db.Q(ctx), func(row db.Scanner) (nearbyCase, error) {
@@ -235,8 +236,8 @@ func (s store) nearby(ctx context.Context, except, categoryID int64, p orb.Point
 		err := row.Scan(&n.id, &n.point[0], &n.point[1], &n.createdAt)
 		return n, err
 	}, `SELECT id, lon, lat, created_at FROM cases WHERE category_id = $1 AND lat BETWEEN $2 AND $3 AND lon BETWEEN $4 AND $5
-		AND created_at >= $6 AND id <> $7 AND state NOT IN ('rejected', 'closed', 'merged') ORDER BY id LIMIT 20`,
-		categoryID, p[1]-dLat, p[1]+dLat, p[0]-dLon, p[0]+dLon, since, except)
+		AND created_at >= $6 AND state NOT IN ('rejected', 'closed', 'merged') ORDER BY id LIMIT 20`,
+		categoryID, p[1]-dLat, p[1]+dLat, p[0]-dLon, p[0]+dLon, since)
 }
 
 // unit is a handling unit.
