@@ -222,6 +222,7 @@ func startProfile(path string) (func(), error) {
 type linliServer struct {
 	app    *app.App
 	url    string
+	log    *os.File
 	cancel context.CancelFunc
 	served chan error
 	drop   func() // drops the PostgreSQL schema
@@ -249,10 +250,11 @@ func startLinli(ctx context.Context, o intakeOptions) (*linliServer, error) {
 	}
 	a, err := app.New(ctx, cfg, app.NewLogger(cfg, logFile))
 	if err != nil {
+		logFile.Close()
 		s.drop()
 		return nil, err
 	}
-	s.app = a
+	s.app, s.log = a, logFile
 	if _, err := a.SeedDemo(ctx); err != nil {
 		s.stop()
 		return nil, err
@@ -276,6 +278,7 @@ func (s *linliServer) stop() {
 			<-s.served
 		}
 		s.app.Close()
+		s.log.Close()
 		s.drop()
 	})
 }

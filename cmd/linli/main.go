@@ -38,7 +38,7 @@ const usage = `linli — 邻里 社区网格化管理服务平台 / community gr
   import     导入 / import: areas (GeoJSON boundaries)
   token      API 令牌 / API tokens: create
   audit      审计日志 / audit log: verify
-  bench      性能测试 / benchmarks: write, locate
+  bench      性能测试 / benchmarks: write, locate, intake
   replay     历史回放 / replay a city's 311 history in simulated time (Boston by default)
   version    版本 / print the version
 

@@ -424,8 +424,8 @@ func TestKPIAggregatesMatchTheLog(t *testing.T) {
 				fills = append(fills, stmt[i:])
 			}
 		}
-		if len(fills) != 3 {
-			t.Fatalf("%d INSERTs in migration 00005, want 3", len(fills))
+		if len(fills) != 4 {
+			t.Fatalf("%d INSERTs in migration 00005, want 4", len(fills))
 		}
 		if err := d.Write(ctx, func(ctx context.Context) error {
 			for _, stmt := range append([]string{"DELETE FROM case_stats_rollup"}, fills...) {

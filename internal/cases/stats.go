@@ -11,7 +11,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"weak"
 
 	"github.com/linli/linli/internal/platform/db"
 )
@@ -103,13 +105,19 @@ func (s store) addStats(ctx context.Context, k statKey, c counters) error {
 	p, _ := v.(*rollupPending)
 	up, ok := p.known(k.areaID)
 	if !ok {
-		var err error
-		if up, err = s.ancestors(ctx, k.areaID); err != nil {
-			return err
+		ck := ancestorKey{weak.Make(s.db), k.areaID}
+		if cached, hit := ancestorCache.Load(ck); hit {
+			up = cached.([]int64)
+		} else {
+			var err error
+			if up, err = s.ancestors(ctx, k.areaID); err != nil {
+				return err
+			}
+			db.AfterCommit(ctx, func() { ancestorCache.Store(ck, up) })
 		}
 		p.remember(k.areaID, up)
 	}
-	keys := rollupKeys(up, k)
+	keys := rollupKeys(up, k, rollupShard(s.db.Kind, k.areaID))
 	if !inTx {
 		return s.writeRollup(ctx, addTo(map[rollupKey]counters{}, keys, c))
 	}
@@ -129,15 +137,28 @@ func (s store) addStats(ctx context.Context, k statKey, c counters) error {
 // its rows of case_stats, which queries add (see sumByDim). That spares
 // the rows of every grid × day × category and × unit, four in five of what
 // the rollup would hold, and the writes that keep them.
-func rollupKeys(up []int64, k statKey) []rollupKey {
+func rollupKeys(up []int64, k statKey, shard int64) []rollupKey {
 	keys := make([]rollupKey, 0, 3*len(up))
 	for i, id := range up {
-		keys = append(keys, rollupKey{id, 't', k.day, 0})
+		keys = append(keys, rollupKey{id, 't', k.day, 0, shard})
 		if i < len(up)-1 {
-			keys = append(keys, rollupKey{id, 'c', k.day, k.categoryID}, rollupKey{id, 'u', k.day, k.unitID})
+			keys = append(keys, rollupKey{id, 'c', k.day, k.categoryID, shard}, rollupKey{id, 'u', k.day, k.unitID, shard})
 		}
 	}
 	return keys
+}
+
+// rollupShard spreads the rows of an area's day over several shards on
+// PostgreSQL, by the case's area, so that concurrent transactions in
+// different grids do not queue for the district's rows of the day (each
+// holds the rows it wrote until it commits). SQLite has one writer, and
+// one shard. A shard is a share of the sum: readers add shards up, and
+// what lands in which shard changes no figure.
+func rollupShard(kind db.Kind, areaID int64) int64 {
+	if kind == db.Postgres {
+		return areaID % 8
+	}
+	return 0
 }
 
 // rollupPending is a transaction's additions to case_stats_rollup, kept in
@@ -188,16 +209,17 @@ func (s store) writeRollup(ctx context.Context, deltas map[rollupKey]counters) e
 		}
 	}
 	slices.SortFunc(keys, func(a, b rollupKey) int {
-		return cmp.Or(cmp.Compare(a.areaID, b.areaID), cmp.Compare(a.dim, b.dim), strings.Compare(a.day, b.day), cmp.Compare(a.dimID, b.dimID))
+		return cmp.Or(cmp.Compare(a.areaID, b.areaID), cmp.Compare(a.dim, b.dim), strings.Compare(a.day, b.day),
+			cmp.Compare(a.dimID, b.dimID), cmp.Compare(a.shard, b.shard))
 	})
 	for len(keys) > 0 {
 		n := rollupChunk
 		for n > len(keys) {
 			n /= 2
 		}
-		args := make([]any, 0, n*(4+len(statCols)))
+		args := make([]any, 0, n*(5+len(statCols)))
 		for _, k := range keys[:n] {
-			args = append(args, k.areaID, string(k.dim), k.day, k.dimID)
+			args = append(args, k.areaID, string(k.dim), k.day, k.dimID, k.shard)
 			for _, v := range deltas[k].values() {
 				args = append(args, v)
 			}
@@ -230,7 +252,7 @@ var rollupSQLs = func() (out [7]string) { // 1, 2, 4 … rollupChunk rows
 }()
 
 func buildRollupSQL(n int) string {
-	cols := append([]string{"area_id", "dim", "day", "dim_id"}, statCols...)
+	cols := append([]string{"area_id", "dim", "day", "dim_id", "shard"}, statCols...)
 	var vals, sets []string
 	for r := range n {
 		ph := make([]string, len(cols))
@@ -243,7 +265,20 @@ func buildRollupSQL(n int) string {
 		sets = append(sets, c+" = case_stats_rollup."+c+" + excluded."+c)
 	}
 	return "INSERT INTO case_stats_rollup (" + strings.Join(cols, ", ") + ") VALUES " + strings.Join(vals, ", ") +
-		" ON CONFLICT (area_id, dim, day, dim_id) DO UPDATE SET " + strings.Join(sets, ", ")
+		" ON CONFLICT (area_id, dim, day, dim_id, shard) DO UPDATE SET " + strings.Join(sets, ", ")
+}
+
+// ancestorCache remembers the ancestors of areas from one transaction to
+// the next, per database: an area's path is written in the transaction
+// that creates it and never changes. An entry is stored only once the
+// transaction that read it has committed, so an area rolled back (whose id
+// SQLite may give again) is never remembered; the database is held by a
+// weak pointer, so that a closed one's entries never answer for another.
+var ancestorCache sync.Map // ancestorKey → []int64
+
+type ancestorKey struct {
+	db     weak.Pointer[db.DB]
+	areaID int64
 }
 
 // ancestors returns the ids of an area and of the areas above it, read
@@ -454,6 +489,7 @@ type rollupKey struct {
 	dim    byte // 't', 'c' or 'u'
 	day    string
 	dimID  int64
+	shard  int64
 }
 
 // VerifyStats recomputes every figure from the transition log and compares
@@ -499,7 +535,7 @@ func (s *Service) VerifyStats(ctx context.Context) error {
 		if !ok {
 			areas = []int64{k.areaID}
 		}
-		addTo(want, rollupKeys(areas, k), c)
+		addTo(want, rollupKeys(areas, k, 0), c)
 	}
 	got, err := s.storedRollup(ctx)
 	if err != nil {
@@ -525,7 +561,8 @@ func union[K comparable, V any](a, b map[K]V) map[K]bool {
 	return out
 }
 
-// storedRollup reads the non-zero rows of case_stats_rollup.
+// storedRollup reads case_stats_rollup with its shards added up, without
+// the rows that add up to nothing.
 func (s *Service) storedRollup(ctx context.Context) (map[rollupKey]counters, error) {
 	type r struct {
 		k rollupKey
@@ -548,23 +585,27 @@ func (s *Service) storedRollup(ctx context.Context) (map[rollupKey]counters, err
 	}
 	out := map[rollupKey]counters{}
 	for _, x := range rows {
-		if x.c != (counters{}) {
-			out[x.k] = x.c
+		addTo(out, []rollupKey{x.k}, x.c)
+	}
+	for k, c := range out {
+		if c == (counters{}) {
+			delete(out, k)
 		}
 	}
 	return out, nil
 }
 
 // RebuildRollup rebuilds case_stats_rollup from case_stats, in one
-// transaction, with the statements migration 00005 fills it with: after
-// case_stats was restored or repaired by other means.
+// transaction, with the statements migration 00005 fills it with (which
+// puts everything in shard 0): after case_stats was restored or repaired
+// by other means.
 func (s *Service) RebuildRollup(ctx context.Context) error {
 	return s.db.Write(ctx, func(ctx context.Context) error {
 		q := s.db.Q(ctx)
 		if _, err := q.ExecContext(ctx, "DELETE FROM case_stats_rollup"); err != nil {
 			return err
 		}
-		for _, stmt := range rollupFill {
+		for _, stmt := range rollupFill(s.db.Kind) {
 			if _, err := q.ExecContext(ctx, stmt); err != nil {
 				return err
 			}
@@ -575,31 +616,43 @@ func (s *Service) RebuildRollup(ctx context.Context) error {
 
 // rollupFill are the statements that roll case_stats up (as rollupKeys
 // does row by row): by day into the case's area and every area above it,
-// by category and by unit into the areas above it only. An area's
-// ancestors are the areas whose path starts its path; an area_id that
-// names no area (0) is its own and only one.
-var rollupFill = func() []string {
-	var sums []string
+// by category and by unit into the areas above it only, each into the
+// shard of the case's area (see rollupShard). An area's ancestors are the
+// areas whose path starts its path; an area_id that names no area (0) is
+// its own and only one. case_stats is summed by area and day first, and
+// the pairs of areas are made once (DISTINCT keeps SQLite from folding
+// them into a scan of case_stats per area).
+func rollupFill(kind db.Kind) []string {
+	var sums, inner []string
 	for _, c := range statCols {
-		sums = append(sums, "SUM(t."+c+")")
+		sums = append(sums, "SUM(s."+c+")")
+		inner = append(inner, "SUM(t."+c+") AS "+c)
 	}
-	ins := "INSERT INTO case_stats_rollup (area_id, dim, day, dim_id, " + strings.Join(statCols, ", ") + ") "
-	from := func(self string) string {
-		return ` FROM case_stats t JOIN (
-			SELECT g.id AS area_id, a.id AS ancestor FROM areas g JOIN areas a ON substr(g.path, 1, length(a.path)) = a.path` + self + `
-		) x ON x.area_id = t.area_id`
+	shard, byShard := "0", ""
+	if kind == db.Postgres {
+		shard, byShard = "s.area_id % 8", ", s.area_id % 8"
+	}
+	ins := "INSERT INTO case_stats_rollup (area_id, dim, day, dim_id, shard, " + strings.Join(statCols, ", ") + ") "
+	pairs := func(cond string) string {
+		return " JOIN (SELECT DISTINCT g.id AS area_id, a.id AS ancestor FROM areas g JOIN areas a" +
+			" ON substr(g.path, 1, length(a.path)) = a.path" + cond + ") x ON x.area_id = s.area_id"
+	}
+	byDim := func(dim, col string) string {
+		return ins + "SELECT x.ancestor, '" + dim + "', s.day, s.k, " + shard + ", " + strings.Join(sums, ", ") +
+			" FROM (SELECT t.area_id, t.day, t." + col + " AS k, " + strings.Join(inner, ", ") +
+			" FROM case_stats t GROUP BY t.area_id, t.day, t." + col + ") s" + pairs(" AND a.id <> g.id") +
+			" GROUP BY x.ancestor, s.day, s.k" + byShard
 	}
 	return []string{
-		ins + "SELECT x.ancestor, 't', t.day, 0, " + strings.Join(sums, ", ") + from(`
-			UNION ALL
-			SELECT DISTINCT s.area_id, s.area_id FROM case_stats s WHERE s.area_id NOT IN (SELECT id FROM areas)`) +
-			" GROUP BY x.ancestor, t.day",
-		ins + "SELECT x.ancestor, 'c', t.day, t.category_id, " + strings.Join(sums, ", ") + from(" AND a.id <> g.id") +
-			" GROUP BY x.ancestor, t.day, t.category_id",
-		ins + "SELECT x.ancestor, 'u', t.day, t.unit_id, " + strings.Join(sums, ", ") + from(" AND a.id <> g.id") +
-			" GROUP BY x.ancestor, t.day, t.unit_id",
+		ins + "SELECT x.ancestor, 't', s.day, 0, " + shard + ", " + strings.Join(sums, ", ") +
+			" FROM (SELECT t.area_id, t.day, " + strings.Join(inner, ", ") + " FROM case_stats t GROUP BY t.day, t.area_id) s" +
+			pairs("") + " GROUP BY x.ancestor, s.day" + byShard,
+		ins + "SELECT s.area_id, 't', s.day, 0, " + shard + ", " + strings.Join(sums, ", ") +
+			" FROM case_stats s WHERE s.area_id NOT IN (SELECT id FROM areas) GROUP BY s.area_id, s.day",
+		byDim("c", "category_id"),
+		byDim("u", "unit_id"),
 	}
-}()
+}
 
 func (k rollupKey) String() string {
 	return fmt.Sprintf("area %d %c %s %d", k.areaID, k.dim, k.day, k.dimID)
