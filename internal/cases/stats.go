@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -140,26 +139,36 @@ func (s store) addStats(ctx context.Context, k statKey, c counters) error {
 func rollupKeys(up []int64, k statKey, shard int64) []rollupKey {
 	keys := make([]rollupKey, 0, 3*len(up))
 	for i, id := range up {
-		keys = append(keys, rollupKey{id, 't', k.day, 0, shard})
+		sh := shard
+		if i >= shardedLevels {
+			sh = 0
+		}
+		keys = append(keys, rollupKey{id, 't', k.day, 0, sh})
 		if i < len(up)-1 {
-			keys = append(keys, rollupKey{id, 'c', k.day, k.categoryID, shard}, rollupKey{id, 'u', k.day, k.unitID, shard})
+			keys = append(keys, rollupKey{id, 'c', k.day, k.categoryID, sh}, rollupKey{id, 'u', k.day, k.unitID, sh})
 		}
 	}
 	return keys
 }
 
-// rollupShard spreads the rows of an area's day over several shards on
-// PostgreSQL, by the case's area, so that concurrent transactions in
-// different grids do not queue for the district's rows of the day (each
-// holds the rows it wrote until it commits). SQLite has one writer, and
-// one shard. A shard is a share of the sum: readers add shards up, and
-// what lands in which shard changes no figure.
+// rollupShard spreads the rows of the top of the tree (a district and its
+// streets, where every transaction of the day meets) over rollupShards
+// parts on PostgreSQL, by the case's area, so that concurrent transactions
+// in different grids do not queue for one row (each holds the rows it
+// wrote until it commits). SQLite has one writer, and one shard. A shard
+// is a share of the sum: readers add shards up, and what lands in which
+// shard changes no figure.
 func rollupShard(kind db.Kind, areaID int64) int64 {
 	if kind == db.Postgres {
-		return areaID % 8
+		return areaID % rollupShards
 	}
 	return 0
 }
+
+const (
+	rollupShards  = 4
+	shardedLevels = 2 // the root of a path and the level under it
+)
 
 // rollupPending is a transaction's additions to case_stats_rollup, kept in
 // db.Shared under rollupPendingKey until its BeforeCommit hook writes them,
@@ -198,9 +207,9 @@ func addTo(m map[rollupKey]counters, keys []rollupKey, c counters) map[rollupKey
 	return m
 }
 
-// writeRollup adds deltas to case_stats_rollup in key order, in
-// statements of a power-of-two number of rows (so that the writer's
-// prepared statements are few).
+// writeRollup adds deltas to case_stats_rollup in key order, in as few
+// statements as it can: one for a transition (a dozen rows), one per
+// rollupChunk rows for a commit group.
 func (s store) writeRollup(ctx context.Context, deltas map[rollupKey]counters) error {
 	keys := make([]rollupKey, 0, len(deltas))
 	for k, c := range deltas {
@@ -213,10 +222,7 @@ func (s store) writeRollup(ctx context.Context, deltas map[rollupKey]counters) e
 			cmp.Compare(a.dimID, b.dimID), cmp.Compare(a.shard, b.shard))
 	})
 	for len(keys) > 0 {
-		n := rollupChunk
-		for n > len(keys) {
-			n /= 2
-		}
+		n := min(len(keys), rollupChunk)
 		args := make([]any, 0, n*(5+len(statCols)))
 		for _, k := range keys[:n] {
 			args = append(args, k.areaID, string(k.dim), k.day, k.dimID, k.shard)
@@ -224,7 +230,7 @@ func (s store) writeRollup(ctx context.Context, deltas map[rollupKey]counters) e
 				args = append(args, v)
 			}
 		}
-		if _, err := s.db.Q(ctx).ExecContext(ctx, rollupSQL(n), args...); err != nil {
+		if _, err := s.db.Q(ctx).ExecContext(ctx, rollupSQLs[n], args...); err != nil {
 			return err
 		}
 		keys = keys[n:]
@@ -232,21 +238,13 @@ func (s store) writeRollup(ctx context.Context, deltas map[rollupKey]counters) e
 	return nil
 }
 
-// rollupChunk is the most rows one upsert of writeRollup carries.
+// rollupChunk is the most rows one upsert of writeRollup carries; the
+// statements for 1 to rollupChunk rows are made once.
 const rollupChunk = 64
 
-// rollupSQL is the upsert that adds n rows of counters to
-// case_stats_rollup.
-func rollupSQL(n int) string {
-	if i := bits.TrailingZeros(uint(n)); n == 1<<i && i < len(rollupSQLs) {
-		return rollupSQLs[i]
-	}
-	return buildRollupSQL(n)
-}
-
-var rollupSQLs = func() (out [7]string) { // 1, 2, 4 … rollupChunk rows
-	for i := range out {
-		out[i] = buildRollupSQL(1 << i)
+var rollupSQLs = func() (out [rollupChunk + 1]string) {
+	for n := 1; n <= rollupChunk; n++ {
+		out[n] = buildRollupSQL(n)
 	}
 	return out
 }()
@@ -628,13 +626,20 @@ func rollupFill(kind db.Kind) []string {
 		sums = append(sums, "SUM(s."+c+")")
 		inner = append(inner, "SUM(t."+c+") AS "+c)
 	}
-	shard, byShard := "0", ""
+	// shard is rollupShard's part for an ancestor, and byShard groups by
+	// it: on PostgreSQL the case area's id modulo rollupShards for the top
+	// shardedLevels of a path (a path "/1/5/" has their number + 1
+	// slashes), 0 below; on SQLite 0.
+	shard, byShard, ownShard := "0", "", "0"
 	if kind == db.Postgres {
-		shard, byShard = "s.area_id % 8", ", s.area_id % 8"
+		mod := "s.area_id % " + strconv.Itoa(rollupShards)
+		shard = "CASE WHEN length(x.path) - length(replace(x.path, '/', '')) <= " + strconv.Itoa(shardedLevels+1) +
+			" THEN " + mod + " ELSE 0 END"
+		byShard, ownShard = ", "+shard, mod
 	}
 	ins := "INSERT INTO case_stats_rollup (area_id, dim, day, dim_id, shard, " + strings.Join(statCols, ", ") + ") "
 	pairs := func(cond string) string {
-		return " JOIN (SELECT DISTINCT g.id AS area_id, a.id AS ancestor FROM areas g JOIN areas a" +
+		return " JOIN (SELECT DISTINCT g.id AS area_id, a.id AS ancestor, a.path FROM areas g JOIN areas a" +
 			" ON substr(g.path, 1, length(a.path)) = a.path" + cond + ") x ON x.area_id = s.area_id"
 	}
 	byDim := func(dim, col string) string {
@@ -647,7 +652,8 @@ func rollupFill(kind db.Kind) []string {
 		ins + "SELECT x.ancestor, 't', s.day, 0, " + shard + ", " + strings.Join(sums, ", ") +
 			" FROM (SELECT t.area_id, t.day, " + strings.Join(inner, ", ") + " FROM case_stats t GROUP BY t.day, t.area_id) s" +
 			pairs("") + " GROUP BY x.ancestor, s.day" + byShard,
-		ins + "SELECT s.area_id, 't', s.day, 0, " + shard + ", " + strings.Join(sums, ", ") +
+		// An area_id that names no area is a root of its own.
+		ins + "SELECT s.area_id, 't', s.day, 0, " + ownShard + ", " + strings.Join(sums, ", ") +
 			" FROM case_stats s WHERE s.area_id NOT IN (SELECT id FROM areas) GROUP BY s.area_id, s.day",
 		byDim("c", "category_id"),
 		byDim("u", "unit_id"),

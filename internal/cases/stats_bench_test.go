@@ -42,8 +42,8 @@ import (
 // to the row of its grid, day, category and unit 0 for the intake moves,
 // and to the row with its unit for the handling moves, as the loop does.
 // case_stats_rollup is then built from case_stats by RebuildRollup, with
-// the statements of migration 00005 (the moves would have kept it so; the
-// tests prove the two agree).
+// the statements of migration 00005 (on PostgreSQL spread over shards, as
+// the moves spread it; the tests prove the moves and the rebuild agree).
 //
 // Each iteration asks what the district's dashboard shows, one grouping at
 // a time: by street (with the total), by category, by unit, and the
