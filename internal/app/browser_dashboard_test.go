@@ -25,27 +25,7 @@ func TestBrowserDashboard(t *testing.T) {
 	s := startServer(t, dbtest.Engines(t)[db.SQLite])
 	acc := s.Accounts[auth.Supervisor]
 
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("lang", "zh-CN"),
-		chromedp.Flag("accept-lang", "zh-CN,zh"),
-		chromedp.WindowSize(1280, 900),
-	)
-	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	ctx, cancelTab := chromedp.NewContext(ctx, chromedp.WithLogf(t.Logf))
-	defer cancelTab()
+	ctx := newBrowser(t, path, chromedp.WindowSize(1280, 900))
 
 	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
@@ -140,7 +120,7 @@ func TestBrowserDashboard(t *testing.T) {
 	step("inject an inline script", chromedp.Evaluate[chromedp.Void](
 		`document.body.appendChild(Object.assign(document.createElement("script"), {textContent: "window.injected = 1"}))`))
 	msgs, ok := console.waitAfter(ctx, before, func(m chromedp.ConsoleMessage) bool {
-		return isCSP(m) && strings.Contains(m.Text, "script-src")
+		return isInjectedRefusal(m)
 	})
 	if !ok {
 		t.Fatalf("the refused inline script was not reported on the console; heard: %v", msgs)
