@@ -41,6 +41,7 @@ func replay(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs.IntVar(&opt.Limit, "limit", 0, "replay only the first N rows (0: all)")
 	fs.IntVar(&opt.Batch, "batch", 500, "cases per transaction")
 	fs.IntVar(&opt.Workers, "workers", 1, "transactions at once (more help on PostgreSQL only)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the replay to this file")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -76,7 +77,12 @@ func replay(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		fmt.Fprintf(stderr, "回放中 / replaying: %d rows read, %d cases, %.0f s, %.0f cases/s\n",
 			r.Rows, r.Cases, r.Elapsed.Seconds(), float64(r.Cases)/r.Elapsed.Seconds())
 	}
+	stopProfile, err := startProfile(*cpuprofile)
+	if err != nil {
+		return err
+	}
 	rep, err := a.Cases.Replay(ctx, in, opt)
+	stopProfile()
 	for _, p := range rep.Problems {
 		fmt.Fprintf(stderr, "跳过 / skipped: %s\n", p)
 	}
@@ -172,7 +178,8 @@ func printReplay(w io.Writer, file string, opt cases.ReplayOptions, r cases.Repl
 		v    any
 	}{
 		{"上报 / reported", k.Reported}, {"立案 / accepted", k.Accepted}, {"派遣 / dispatched", k.Dispatched},
-		{"结案 / closed", k.Closed}, {"按期结案 / closed on time", k.OnTime}, {"缓办结案 / closed deferred", k.Deferred},
+		{"结案 / closed", k.Closed}, {"按期结案 / closed on time", k.OnTime}, {"超期结案 / closed late", k.Late},
+		{"缓办结案 / closed deferred", k.Deferred},
 		{"结案率 / close rate", pct(k.CloseRate)}, {"按期结案率 / on-time rate", pct(k.OnTimeRate)},
 		{"返工率 / rework rate", pct(k.ReworkRate)}, {"延期率 / extension rate", pct(k.ExtensionRate)},
 		{"回访 / callbacks", k.Callbacks}, {"满意率 / satisfaction rate", pct(k.SatisfactionRate)},

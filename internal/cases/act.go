@@ -388,6 +388,8 @@ func (m *move) close(ctx context.Context) error {
 		m.c.OnTime = &onTime
 		if onTime {
 			m.stats.closedOnTime = 1
+		} else {
+			m.stats.closedLate = 1
 		}
 		m.set("on_time", onTime)
 	}

@@ -302,6 +302,45 @@ func TestDeferralAndExtension(t *testing.T) {
 
 // The reporter's private link shows public moves only; a merged case
 // follows the outcome of the case it was merged into.
+// 按期结案率 counts only closures that had a deadline, and 结案率 is
+// measured against the accepted cases: a case fixed on the spot (closed,
+// no deadline) pulls neither rate, a late closure lowers the first.
+func TestRatesCountOnlyWhatTheyMeasure(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		onTime, late, open := f.report(t, "按期").Number, f.report(t, "超期").Number, f.report(t, "未结").Number
+		for _, n := range []string{onTime, late, open} {
+			f.act(t, "staff", n, cases.Request{Action: cases.ActAccept})
+			f.act(t, "staff", n, cases.Request{Action: cases.ActDispatch, Unit: "cgk"})
+			f.act(t, "handler", n, cases.Request{Action: cases.ActReceive})
+		}
+		f.act(t, "handler", onTime, cases.Request{Action: cases.ActFeedback, Note: "done"})
+		f.act(t, "staff", onTime, cases.Request{Action: cases.ActVerifyPass})
+		f.now = f.now.AddDate(0, 0, 10) // far past every deadline
+		f.act(t, "handler", late, cases.Request{Action: cases.ActFeedback, Note: "done"})
+		if c := f.act(t, "staff", late, cases.Request{Action: cases.ActVerifyPass}); c.OnTime == nil || *c.OnTime {
+			t.Fatalf("a case closed ten days late: on time %v", c.OnTime)
+		}
+		p := orb.Point{121.445, 37.465}
+		fixed := cases.NewCase{Channel: cases.ChannelGridWorker, Category: "E0201", Description: "清理了小广告", Point: &p, FixedOnSite: true,
+			Files: []cases.File{{Name: "after.png", ContentType: "image/png", Data: []byte("\x89PNG\r\n\x1a\n")}}}
+		if _, err := f.svc.Report(f.as["worker"], fixed); err != nil {
+			t.Fatal(err)
+		}
+		k, err := f.svc.KPIs(f.as["staff"], cases.KPIQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k.Accepted != 4 || k.Closed != 3 || k.OnTime != 1 || k.Late != 1 {
+			t.Fatalf("counts: accepted %d closed %d on time %d late %d; want 4 3 1 1", k.Accepted, k.Closed, k.OnTime, k.Late)
+		}
+		if k.OnTimeRate != 0.5 || k.CloseRate != 0.75 {
+			t.Errorf("按期结案率 %v (want 1 of the 2 closures with a deadline), 结案率 %v (want 3 of 4 accepted)", k.OnTimeRate, k.CloseRate)
+		}
+		assertStatsMatchLog(t, f)
+	})
+}
+
 func TestTrackingAndMerging(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := setup(t, d)

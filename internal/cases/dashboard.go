@@ -178,6 +178,7 @@ var kpiColumns = []struct {
 	{"cases.kpi.dispatched", false, func(k KPIs) any { return k.Dispatched }},
 	{"cases.kpi.closed", false, func(k KPIs) any { return k.Closed }},
 	{"cases.kpi.closed_on_time", false, func(k KPIs) any { return k.OnTime }},
+	{"cases.kpi.closed_late", false, func(k KPIs) any { return k.Late }},
 	{"cases.kpi.closed_deferred", false, func(k KPIs) any { return k.Deferred }},
 	{"cases.kpi.feedbacks", false, func(k KPIs) any { return k.Feedbacks }},
 	{"cases.kpi.reworked", false, func(k KPIs) any { return k.Reworked }},

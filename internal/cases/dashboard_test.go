@@ -34,16 +34,16 @@ import (
 // counts are the counters behind a row of figures, in the order of the
 // Excel export's count columns.
 type counts struct {
-	rep, acc, rej, dis, clo, ont, def, fb, rw, ext, cb, con, sol, sat, bas, uns int64
+	rep, acc, rej, dis, clo, ont, late, def, fb, rw, ext, cb, con, sol, sat, bas, uns int64
 }
 
 func countsOf(k cases.KPIs) counts {
-	return counts{k.Reported, k.Accepted, k.Rejected, k.Dispatched, k.Closed, k.OnTime, k.Deferred, k.Feedbacks,
+	return counts{k.Reported, k.Accepted, k.Rejected, k.Dispatched, k.Closed, k.OnTime, k.Late, k.Deferred, k.Feedbacks,
 		k.Reworked, k.Extended, k.Callbacks, k.Contacted, k.Solved, k.Satisfied, k.BasicallySatisfied, k.Unsatisfied}
 }
 
 func (c counts) plus(o counts) counts {
-	return counts{c.rep + o.rep, c.acc + o.acc, c.rej + o.rej, c.dis + o.dis, c.clo + o.clo, c.ont + o.ont, c.def + o.def,
+	return counts{c.rep + o.rep, c.acc + o.acc, c.rej + o.rej, c.dis + o.dis, c.clo + o.clo, c.ont + o.ont, c.late + o.late, c.def + o.def,
 		c.fb + o.fb, c.rw + o.rw, c.ext + o.ext, c.cb + o.cb, c.con + o.con, c.sol + o.sol, c.sat + o.sat, c.bas + o.bas, c.uns + o.uns}
 }
 
@@ -589,14 +589,14 @@ func checkWorkbook(t *testing.T, lang string, body []byte, want cases.KPIReport)
 			t.Errorf("xlsx %s row %d: %q, want %s", lang, i, line, w.Key)
 		}
 		c := countsOf(w.KPIs)
-		wantCounts := fmt.Sprint([]int64{c.rep, c.acc, c.rej, c.dis, c.clo, c.ont, c.def, c.fb, c.rw, c.ext, c.cb, c.con, c.sol, c.sat, c.bas, c.uns})
-		if got := "[" + strings.Join(rawLine[2:18], " ") + "]"; got != wantCounts {
+		wantCounts := fmt.Sprint([]int64{c.rep, c.acc, c.rej, c.dis, c.clo, c.ont, c.late, c.def, c.fb, c.rw, c.ext, c.cb, c.con, c.sol, c.sat, c.bas, c.uns})
+		if got := "[" + strings.Join(rawLine[2:19], " ") + "]"; got != wantCounts {
 			t.Errorf("xlsx %s row %d counts %s, want %s", lang, i, got, wantCounts)
 		}
-		// 满意率 (column Z) as shown and as stored.
-		stored, err := strconv.ParseFloat(rawLine[25], 64)
-		if line[25] != fmt.Sprintf("%.1f%%", w.SatisfactionRate*100) || err != nil || abs(stored-w.SatisfactionRate) > 1e-12 {
-			t.Errorf("xlsx %s row %d satisfaction %q (stored %q), want %v", lang, i, line[25], rawLine[25], w.SatisfactionRate)
+		// 满意率 (column AA) as shown and as stored.
+		stored, err := strconv.ParseFloat(rawLine[26], 64)
+		if line[26] != fmt.Sprintf("%.1f%%", w.SatisfactionRate*100) || err != nil || abs(stored-w.SatisfactionRate) > 1e-12 {
+			t.Errorf("xlsx %s row %d satisfaction %q (stored %q), want %v", lang, i, line[26], rawLine[26], w.SatisfactionRate)
 		}
 	}
 }

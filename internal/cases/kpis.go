@@ -334,8 +334,7 @@ func (s *Service) scanSums(ctx context.Context, query string, args []any) ([]gro
 	return db.All(ctx, s.db.Q(ctx), func(row db.Scanner) (groupSum, error) {
 		var g groupSum
 		c := &g.c
-		err := row.Scan(&g.key, &c.reported, &c.accepted, &c.rejected, &c.dispatched, &c.closed, &c.closedOnTime, &c.closedDeferred,
-			&c.feedbacks, &c.reworked, &c.extended, &c.callbacks, &c.contacted, &c.solved, &c.satisfied, &c.basicallySatisfied, &c.unsatisfied)
+		err := row.Scan(append([]any{&g.key}, c.ptrs()...)...)
 		return g, err
 	}, query, args...)
 }

@@ -28,11 +28,22 @@ type statKey struct {
 type counters struct {
 	reported, accepted, rejected, dispatched, closed, closedOnTime, closedDeferred, feedbacks,
 	reworked, extended, callbacks, contacted, solved, satisfied, basicallySatisfied, unsatisfied int64
+	// closedLate counts the closures past their deadline, so that 按期结案率's
+	// denominator is the closures that had one: closedOnTime + closedLate.
+	// A case closed without a deadline (self-handled, or a history without
+	// a target) is neither on time nor late. Last, like its column.
+	closedLate int64
 }
 
 func (c counters) values() []int64 {
 	return []int64{c.reported, c.accepted, c.rejected, c.dispatched, c.closed, c.closedOnTime, c.closedDeferred, c.feedbacks,
-		c.reworked, c.extended, c.callbacks, c.contacted, c.solved, c.satisfied, c.basicallySatisfied, c.unsatisfied}
+		c.reworked, c.extended, c.callbacks, c.contacted, c.solved, c.satisfied, c.basicallySatisfied, c.unsatisfied, c.closedLate}
+}
+
+// ptrs are the counters' addresses in statCols order, to Scan a row into.
+func (c *counters) ptrs() []any {
+	return []any{&c.reported, &c.accepted, &c.rejected, &c.dispatched, &c.closed, &c.closedOnTime, &c.closedDeferred, &c.feedbacks,
+		&c.reworked, &c.extended, &c.callbacks, &c.contacted, &c.solved, &c.satisfied, &c.basicallySatisfied, &c.unsatisfied, &c.closedLate}
 }
 
 // minus returns c − o.
@@ -46,7 +57,7 @@ func (c counters) minus(o counters) counters {
 
 // countersOf is the inverse of values.
 func countersOf(v []int64) counters {
-	return counters{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15]}
+	return counters{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15], v[16]}
 }
 
 func (c *counters) add(o counters) {
@@ -66,10 +77,11 @@ func (c *counters) add(o counters) {
 	c.satisfied += o.satisfied
 	c.basicallySatisfied += o.basicallySatisfied
 	c.unsatisfied += o.unsatisfied
+	c.closedLate += o.closedLate
 }
 
 var statCols = []string{"reported", "accepted", "rejected", "dispatched", "closed", "closed_on_time", "closed_deferred", "feedbacks",
-	"reworked", "extended", "callbacks", "contacted", "solved", "satisfied", "basically_satisfied", "unsatisfied"}
+	"reworked", "extended", "callbacks", "contacted", "solved", "satisfied", "basically_satisfied", "unsatisfied", "closed_late"}
 
 // addSQL is the upsert that adds a transition's counters to its day's row.
 var addSQL = func() string {
@@ -320,6 +332,7 @@ type KPIs struct {
 	Dispatched         int64 `json:"dispatched"`
 	Closed             int64 `json:"closed"`
 	OnTime             int64 `json:"closed_on_time"`
+	Late               int64 `json:"closed_late"`
 	Deferred           int64 `json:"closed_deferred"`
 	Feedbacks          int64 `json:"feedbacks"`
 	Reworked           int64 `json:"reworked"`
@@ -332,10 +345,10 @@ type KPIs struct {
 	Unsatisfied        int64 `json:"unsatisfied"`
 
 	AcceptRate       float64 `json:"accept_rate"`       // 立案率 = 立案 / (立案 + 不予立案)
-	CloseRate        float64 `json:"close_rate"`        // 结案率 = 结案 / 派遣
-	OnTimeRate       float64 `json:"on_time_rate"`      // 按期结案率 = 按期结案 / (结案 − 缓办)
+	CloseRate        float64 `json:"close_rate"`        // 结案率 = 结案 / 立案 (立案 are the cases to be closed, 应结案)
+	OnTimeRate       float64 `json:"on_time_rate"`      // 按期结案率 = 按期结案 / (按期结案 + 超期结案): closures with a deadline, 缓办 excluded
 	ReworkRate       float64 `json:"rework_rate"`       // 返工率 = 返工 / 处置反馈
-	ExtensionRate    float64 `json:"extension_rate"`    // 延期率 = 延期 / 派遣
+	ExtensionRate    float64 `json:"extension_rate"`    // 延期率 = 延期 / 立案
 	ResponseRate     float64 `json:"response_rate"`     // 响应率 = 联系 / 回访
 	ResolutionRate   float64 `json:"resolution_rate"`   // 解决率 = 解决 / 回访
 	SatisfactionRate float64 `json:"satisfaction_rate"` // 满意率 = (满意 + w × 基本满意) / 回访
@@ -352,14 +365,17 @@ func ratio(a, b int64) float64 {
 // kpis derives the rates from counters with the configured weights.
 func (s *Service) kpis(c counters) KPIs {
 	k := KPIs{Counts: c, Reported: c.reported, Accepted: c.accepted, Rejected: c.rejected, Dispatched: c.dispatched,
-		Closed: c.closed, OnTime: c.closedOnTime, Deferred: c.closedDeferred, Feedbacks: c.feedbacks, Reworked: c.reworked,
+		Closed: c.closed, OnTime: c.closedOnTime, Late: c.closedLate, Deferred: c.closedDeferred, Feedbacks: c.feedbacks, Reworked: c.reworked,
 		Extended: c.extended, Callbacks: c.callbacks, Contacted: c.contacted, Solved: c.solved, Satisfied: c.satisfied,
 		BasicallySatisfied: c.basicallySatisfied, Unsatisfied: c.unsatisfied}
 	k.AcceptRate = ratio(c.accepted, c.accepted+c.rejected)
-	k.CloseRate = ratio(c.closed, c.dispatched)
-	k.OnTimeRate = ratio(c.closedOnTime, c.closed-c.closedDeferred)
+	// The figures count events of the period, not a cohort of cases: cases
+	// accepted in one month and closed in the next make a month's 结案率
+	// differ from 100 % either way, as in the cities' own reports.
+	k.CloseRate = ratio(c.closed, c.accepted)
+	k.OnTimeRate = ratio(c.closedOnTime, c.closedOnTime+c.closedLate)
 	k.ReworkRate = ratio(c.reworked, c.feedbacks)
-	k.ExtensionRate = ratio(c.extended, c.dispatched)
+	k.ExtensionRate = ratio(c.extended, c.accepted)
 	k.ResponseRate = ratio(c.contacted, c.callbacks)
 	k.ResolutionRate = ratio(c.solved, c.callbacks)
 	k.SatisfactionRate = (float64(c.satisfied) + s.Config.BasicallySatisfiedWeight*float64(c.basicallySatisfied)) / max(1, float64(c.callbacks))
@@ -404,10 +420,13 @@ func countersFor(action Action, data string) counters {
 		c.extended = 1
 	case ActVerifyPass:
 		c.closed = 1
-		if d.Deferred {
+		switch {
+		case d.Deferred:
 			c.closedDeferred = 1
-		} else if d.OnTime != nil && *d.OnTime {
+		case d.OnTime != nil && *d.OnTime:
 			c.closedOnTime = 1
+		case d.OnTime != nil:
+			c.closedLate = 1
 		}
 	case ActCallback:
 		c.callbacks, c.contacted, c.solved = 1, b2i(d.Contacted), b2i(d.Solved)
@@ -464,9 +483,7 @@ func (s *Service) storedStats(ctx context.Context) (map[statKey]counters, error)
 	rows, err := db.All(ctx, s.db.Q(ctx), func(row db.Scanner) (r, error) {
 		var x r
 		c := &x.c
-		err := row.Scan(&x.k.day, &x.k.areaID, &x.k.unitID, &x.k.categoryID, &c.reported, &c.accepted, &c.rejected, &c.dispatched,
-			&c.closed, &c.closedOnTime, &c.closedDeferred, &c.feedbacks, &c.reworked, &c.extended, &c.callbacks, &c.contacted,
-			&c.solved, &c.satisfied, &c.basicallySatisfied, &c.unsatisfied)
+		err := row.Scan(append([]any{&x.k.day, &x.k.areaID, &x.k.unitID, &x.k.categoryID}, c.ptrs()...)...)
 		return x, err
 	}, "SELECT day, area_id, unit_id, category_id, "+strings.Join(statCols, ", ")+" FROM case_stats")
 	if err != nil {
@@ -570,9 +587,7 @@ func (s *Service) storedRollup(ctx context.Context) (map[rollupKey]counters, err
 		var x r
 		var dim string
 		c := &x.c
-		err := row.Scan(&x.k.areaID, &dim, &x.k.day, &x.k.dimID, &c.reported, &c.accepted, &c.rejected, &c.dispatched,
-			&c.closed, &c.closedOnTime, &c.closedDeferred, &c.feedbacks, &c.reworked, &c.extended, &c.callbacks, &c.contacted,
-			&c.solved, &c.satisfied, &c.basicallySatisfied, &c.unsatisfied)
+		err := row.Scan(append([]any{&x.k.areaID, &dim, &x.k.day, &x.k.dimID}, c.ptrs()...)...)
 		if dim != "" {
 			x.k.dim = dim[0]
 		}
