@@ -17,7 +17,7 @@ const areaUsage = `用法 / usage:
   linli area create --level district|street|community|grid --code CODE --name NAME [--parent CODE]
                     [--kind comprehensive|dedicated] [--purpose school|hospital|park|company|market|government|other]
   linli area assign --grid CODE --user NAME [--duty member|leader]
-  linli import areas --file F.geojson --level grid --parent CODE [--code-prop P] [--name-prop P] [--dry-run]`
+  linli import areas …  (see linli import)`
 
 func areaCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -74,14 +74,11 @@ func areaAssign(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-func importCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "areas" {
-		return usageErr("%s", areaUsage)
-	}
+func importAreas(ctx context.Context, args []string, stdout io.Writer) error {
 	var file, level, kind string
 	var req area.ImportRequest
 	var world bool
-	ctx, a, err := open(ctx, "import areas", args[1:], func(fs *flag.FlagSet) {
+	ctx, a, err := open(ctx, "import areas", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&file, "file", "", "GeoJSON file (Polygon / MultiPolygon features, WGS84)")
 		fs.StringVar(&level, "level", "grid", "level of the imported areas")
 		fs.StringVar(&req.Parent, "parent", "", "code of the area they belong to")

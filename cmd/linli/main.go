@@ -35,7 +35,7 @@ const usage = `linli — 邻里 社区网格化管理服务平台 / community gr
   migrate    升级数据库结构 / bring the database schema up to date
   user       账号管理 / accounts: create, list, set-password, grant, revoke
   area       区划网格 / areas and grids: create, assign (grid workers)
-  import     导入 / import: areas (GeoJSON boundaries)
+  import     导入 / import: areas (GeoJSON boundaries), hotline (12345 tickets, CSV or xlsx)
   token      API 令牌 / API tokens: create
   audit      审计日志 / audit log: verify
   bench      性能测试 / benchmarks: write, locate, intake

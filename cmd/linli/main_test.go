@@ -217,3 +217,24 @@ func TestWrongKeyStopsTheStart(t *testing.T) {
 	expect(t, linli(t, "", "migrate", dbFlag, "--key", "tooshort"), exitUsage, "--key")
 	expect(t, linli(t, "", "migrate", dbFlag), exitOK) // the key file beside the database still works
 }
+
+// linli import hotline takes a 12345 export whole, once; a file with a
+// bad row changes nothing and names the row.
+func TestImportHotline(t *testing.T) {
+	dbFlag, _ := newDB(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "12345.csv")
+	write := func(s string) {
+		if err := os.WriteFile(file, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("工单编号,来电时间,诉求分类,诉求内容,所属社区\nSD1,2026-11-25 09:30,政策咨询,咨询低保办理,岱山社区\n")
+	expect(t, linli(t, "", "import", "hotline", dbFlag, "--file", file, "--check"), exitOK, "checked, nothing imported", "1 件新案件")
+	expect(t, linli(t, "", "import", "hotline", dbFlag, "--file", file), exitOK, "已导入 / imported: 1 条工单", "1 件新案件")
+	expect(t, linli(t, "", "import", "hotline", dbFlag, "--file", file), exitOK, "0 件新案件", "1 条已导入过")
+	write("工单编号,来电时间,诉求分类,诉求内容\nSD2,2026-11-25 09:30,政策咨询,\n")
+	expect(t, linli(t, "", "import", "hotline", dbFlag, "--file", file), exitUsage, "第 2 行 / row 2 · 诉求内容", "row 2")
+	expect(t, linli(t, "", "import", "hotline", dbFlag, "--file", filepath.Join(dir, "missing.csv")), exitUsage, "missing.csv")
+	expect(t, linli(t, "", "import", "nothing"), exitUsage, "import hotline")
+}

@@ -47,6 +47,7 @@ func Routes(srv *web.Server, svc *Service) {
 	srv.Handle(web.Route{Pattern: "GET /cases/{number}/files/{id}"}, h.file)
 	dashboardRoutes(h)
 	categoryRoutes(h)
+	hotlineRoutes(h)
 	h.srv.Handle(web.Route{Pattern: "POST /cases/{number}/parties"}, h.addParty)
 	h.srv.Handle(web.Route{Pattern: "POST /cases/{number}/mediate"}, h.mediate)
 }
@@ -412,7 +413,7 @@ func (h *handler) queue(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return h.srv.Render(w, r, "queue", web.PageData{Title: "cases.queue.title", Data: map[string]any{
-		"Cases": cs, "Tab": tab, "Queues": queues}})
+		"Cases": cs, "Tab": tab, "Queues": queues, "CanImport": auth.From(r.Context()).CanAnywhere(auth.CaseAccept)}})
 }
 
 func (h *handler) casePage(w http.ResponseWriter, r *http.Request) error {

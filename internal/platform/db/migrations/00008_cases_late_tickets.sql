@@ -9,6 +9,12 @@
 ALTER TABLE case_stats ADD COLUMN closed_late BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE case_stats_rollup ADD COLUMN closed_late BIGINT NOT NULL DEFAULT 0;
 
+-- A 12345 ticket becomes one case, however often its file is imported or
+-- by however many nodes at once (cases.ImportHotline skips known tickets;
+-- this catches the race).
+CREATE UNIQUE INDEX cases_hotline_ticket ON cases (external_id) WHERE channel = '12345' AND external_id <> '';
+
 -- +goose Down
+DROP INDEX cases_hotline_ticket;
 ALTER TABLE case_stats_rollup DROP COLUMN closed_late;
 ALTER TABLE case_stats DROP COLUMN closed_late;

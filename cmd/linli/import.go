@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/linli/linli/internal/cases"
+	"github.com/linli/linli/internal/platform/sheet"
+)
+
+const importUsage = `用法 / usage:
+  linli import areas --file F.geojson --level grid --parent CODE [--code-prop P] [--name-prop P] [--dry-run]
+  linli import hotline --file F.csv|F.xlsx [--map M.json] [--check]`
+
+func importCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageErr("%s", importUsage)
+	}
+	switch args[0] {
+	case "areas":
+		return importAreas(ctx, args[1:], stdout)
+	case "hotline":
+		return importHotline(ctx, args[1:], stdout)
+	}
+	return usageErr("未知的导入 / nothing to import called %q\n%s", args[0], importUsage)
+}
+
+// importHotline imports a 12345 export: every ticket or, when any row is
+// wrong, none (the error lists every bad row).
+func importHotline(ctx context.Context, args []string, stdout io.Writer) error {
+	var file, mapFile string
+	var check bool
+	ctx, a, err := open(ctx, "import hotline", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&file, "file", "", "the hotline's export, CSV (UTF-8 or GBK) or xlsx")
+		fs.StringVar(&mapFile, "map", "", "column mapping (JSON, see docs/hotline.md); default: the usual 12345 headers")
+		fs.BoolVar(&check, "check", false, "check the file and say what would be imported, change nothing")
+	})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if file == "" {
+		return usageErr("--file is required\n%s", importUsage)
+	}
+	opt := cases.HotlineOptions{Mapping: cases.DefaultHotlineMapping(), CheckOnly: check}
+	if mapFile != "" {
+		f, err := os.Open(mapFile)
+		if err != nil {
+			return usageErr("--map: %v", err)
+		}
+		defer f.Close()
+		if opt.Mapping, err = cases.ParseHotlineMapping(f); err != nil {
+			return err
+		}
+	}
+	rows, err := sheet.Open(file, sheet.Options{})
+	if err != nil {
+		return usageErr("--file: %v", err)
+	}
+	defer rows.Close()
+	rep, err := a.Cases.ImportHotline(ctx, rows, opt)
+	if err != nil {
+		return err
+	}
+	for _, n := range rep.Numbers {
+		fmt.Fprintln(stdout, n)
+	}
+	verb := "已导入 / imported"
+	if rep.Checked {
+		verb = "检查通过，未导入 / checked, nothing imported (--check)"
+	}
+	fmt.Fprintf(stdout, "%s: %d 条工单 / tickets, %d 件新案件 / new cases, %d 条已导入过 / known, %d 件待人工分派 / need routing\n",
+		verb, rep.Rows, rep.Imported, rep.Known, rep.Routing)
+	return nil
+}
