@@ -178,13 +178,9 @@ func (s *Service) ImportHotline(ctx context.Context, rows sheet.Reader, opt Hotl
 	}
 	rep.Known = len(known)
 	if opt.CheckOnly {
-		for _, t := range tickets {
-			if !known[t.nc.ExternalID] && t.nc.Point == nil && t.nc.AreaCode == "" {
-				rep.Routing++
-			}
-		}
 		rep.Imported = len(tickets) - rep.Known
-		return rep, nil
+		rep.Routing, err = s.unrouted(ctx, tickets, known)
+		return rep, err
 	}
 	err = s.db.Write(ctx, func(ctx context.Context) error {
 		rep.Imported, rep.Routing, rep.Numbers = 0, 0, nil
@@ -292,6 +288,29 @@ func (s *Service) eachArea(ctx context.Context, f func(area.Area)) error {
 		}
 		after = page[len(page)-1].Code
 	}
+}
+
+// unrouted counts the new tickets that would need routing by hand: no
+// area, and no point inside a grid.
+func (s *Service) unrouted(ctx context.Context, tickets []ticket, known map[string]bool) (int, error) {
+	n := 0
+	for _, t := range tickets {
+		if known[t.nc.ExternalID] || t.nc.AreaCode != "" {
+			continue
+		}
+		located := false
+		if t.nc.Point != nil {
+			_, ok, err := s.areas.Locate(ctx, *t.nc.Point)
+			if err != nil {
+				return 0, err
+			}
+			located = ok
+		}
+		if !located {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // knownTickets returns the external ids of the tickets imported before.

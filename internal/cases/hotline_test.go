@@ -77,6 +77,10 @@ func TestHotlineImport(t *testing.T) {
 			"SD003,,政策咨询,咨询低保办理,,,李女士,0535-6221234,,\n"
 		path := writeFile(t, "12345.csv", gbk(t, csv))
 
+		check, err := importFile(f.as["staff"], f, path, cases.HotlineOptions{CheckOnly: true})
+		if err != nil || check.Imported != 3 || check.Routing != 1 || countCases(t, d) != 0 {
+			t.Fatalf("check: %+v %v, want 3 to import, 1 to route, nothing written", check, err)
+		}
 		rep, err := importFile(f.as["staff"], f, path, cases.HotlineOptions{})
 		if err != nil {
 			t.Fatal(err)
