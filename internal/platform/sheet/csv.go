@@ -16,7 +16,6 @@ func OpenCSV(r io.Reader, opt Options) (Reader, error) {
 }
 
 type csvReader struct {
-	lines  *lineReader
 	csv    *csv.Reader
 	table  table
 	closer io.Closer
@@ -32,7 +31,7 @@ func openCSV(br *bufio.Reader, opt Options) (*csvReader, error) {
 	cr.Comma = separator(lines.peekLine())
 	cr.FieldsPerRecord = -1 // counted against the header by table.fit, with a clearer message
 	cr.ReuseRecord = true
-	r := &csvReader{lines: lines, csv: cr, table: table{unit: "line", strict: true}}
+	r := &csvReader{csv: cr, table: table{unit: "line", strict: true}}
 	if err := r.readHeader(opt.SkipRows); err != nil {
 		return nil, err
 	}

@@ -32,16 +32,6 @@ const (
 	charsetUTF16 // already decoded to UTF-8 by x/text; lines are checked for U+FFFD
 )
 
-func (c charset) String() string {
-	switch c {
-	case charsetGB18030:
-		return "GBK/GB18030"
-	case charsetUTF16:
-		return "UTF-16"
-	}
-	return "UTF-8"
-}
-
 var (
 	bomUTF8    = []byte{0xEF, 0xBB, 0xBF}
 	bomUTF16LE = []byte{0xFF, 0xFE}

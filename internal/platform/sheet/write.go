@@ -102,6 +102,9 @@ func (x *XLSXWriter) Write(cells []any) error {
 	}
 	x.cells = append(x.cells[:0], cells...)
 	for i, v := range x.cells {
+		if v == "" {
+			x.cells[i] = nil // no cell at all: an empty inline string takes 40 bytes of XML
+		}
 		if t, ok := v.(time.Time); ok {
 			// excelize writes the wall clock of t's own zone, as Excel has
 			// no zones; midnight there means a date.
