@@ -30,6 +30,7 @@ import (
 	"github.com/linli/linli/internal/platform/notify"
 	"github.com/linli/linli/internal/platform/web"
 	"github.com/linli/linli/internal/platform/workcal"
+	"github.com/linli/linli/internal/registry"
 	webassets "github.com/linli/linli/web"
 )
 
@@ -43,6 +44,8 @@ type App struct {
 	Auth    *auth.Service
 	Areas   *area.Service
 	Cases   *cases.Service
+	// Registry is the register of people, houses, places and components.
+	Registry *registry.Service
 	// Calendars is the working-time calendar, editable per year.
 	Calendars *cases.Calendars
 	Notify    *notify.Notifier
@@ -109,6 +112,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Cases.Jobs(a.Jobs)
 	a.Notify.Jobs(a.Jobs)
 	a.Cases.MailJobs(a.Jobs, cat)
+	a.Registry = registry.NewService(d, a.Audit, box, a.Areas, a.Now)
+	a.Registry.Cases = a.Cases
 	return a, nil
 }
 
@@ -130,7 +135,8 @@ func (a *App) buildServer() error {
 	render, err := web.NewRenderer(a.Catalog, webassets.Static(),
 		web.TemplateSet{FS: webassets.Templates, Dir: "templates"},
 		web.TemplateSet{FS: area.Templates, Dir: "templates"},
-		web.TemplateSet{FS: cases.Templates, Dir: "templates"})
+		web.TemplateSet{FS: cases.Templates, Dir: "templates"},
+		web.TemplateSet{FS: registry.Templates, Dir: "templates"})
 	if err != nil {
 		return err
 	}
@@ -164,6 +170,7 @@ func (a *App) routes() {
 	area.Routes(s, a.Areas, area.MapConfig{TileURL: a.Cfg.MapTiles, Attribution: a.Cfg.MapAttribution})
 	cases.Routes(s, a.Cases)
 	cases.CalendarRoutes(s, a.Calendars)
+	registry.Routes(s, a.Registry)
 }
 
 // Listen opens the configured address (":0" picks a free port).
@@ -228,5 +235,5 @@ func (a *App) Close() error { return a.DB.Close() }
 
 // Catalog loads the message catalogs of the platform and every module.
 func Catalog() (*i18n.Catalog, error) {
-	return i18n.Load(i18n.Platform, area.Locales, cases.Locales, workcal.Locales)
+	return i18n.Load(i18n.Platform, area.Locales, cases.Locales, workcal.Locales, registry.Locales)
 }

@@ -92,7 +92,11 @@ func (a *App) SeedDemo(ctx context.Context) ([]DemoAccount, error) {
 		if err := a.Areas.AssignWorker(ctx, firstGrid, "gridworker", area.DutyLeader); err != nil {
 			return err
 		}
-		return a.createDemoCases(ctx, d)
+		if err := a.createDemoCases(ctx, d); err != nil {
+			return err
+		}
+		// The register of the demo grids: a few thousand residents.
+		return a.Registry.SeedDemo(ctx)
 	})
 	if err != nil {
 		return nil, err

@@ -41,19 +41,26 @@ const (
 	CaseHandle   Perm = "case.handle"   // act as a member of a handling unit
 	CaseVerify   Perm = "case.verify"   // 核查 on site
 	CaseCallback Perm = "case.callback" // 回访
+
+	RegistryRead   Perm = "registry.read"   // see the register (people masked) in the area
+	RegistryEdit   Perm = "registry.edit"   // add and change buildings, residents, places, components
+	RegistryReveal Perm = "registry.reveal" // see an ID or phone number in clear, with a reason that is audited
+	RegistryVisit  Perm = "registry.visit"  // record visits (走访) and patrols (巡查)
+	RegistryConfig Perm = "registry.config" // visit frequencies and the list of special groups
 )
 
 // rolePerms is the permission matrix. Each grant gives its role's
 // permissions within the grant's area subtree.
 var rolePerms = map[Role][]Perm{
 	Resident:          {AreaRead},
-	GridWorker:        {AreaRead, CaseRead, CaseReport, CaseVerify},
-	CommunityStaff:    {AreaRead, GridAssign, CaseRead, CaseReport, CaseAccept, CaseDispatch, CaseVerify, CaseCallback},
-	StreetStaff:       {AreaRead, GridAssign, CaseRead, CaseReport, CaseAccept, CaseDispatch, CaseVerify, CaseCallback},
+	GridWorker:        {AreaRead, CaseRead, CaseReport, CaseVerify, RegistryRead, RegistryEdit, RegistryReveal, RegistryVisit},
+	CommunityStaff:    {AreaRead, GridAssign, CaseRead, CaseReport, CaseAccept, CaseDispatch, CaseVerify, CaseCallback, RegistryRead, RegistryEdit, RegistryReveal, RegistryVisit},
+	StreetStaff:       {AreaRead, GridAssign, CaseRead, CaseReport, CaseAccept, CaseDispatch, CaseVerify, CaseCallback, RegistryRead},
 	DepartmentHandler: {AreaRead, CaseRead, CaseHandle},
 	Supervisor:        {AreaRead, AuditRead, CaseRead},
 	Admin: {AreaRead, AreaManage, UserManage, AuditRead, MetricsRead, GridAssign,
-		CaseRead, CaseReport, CaseAccept, CaseDispatch, CaseHandle, CaseVerify, CaseCallback},
+		CaseRead, CaseReport, CaseAccept, CaseDispatch, CaseHandle, CaseVerify, CaseCallback,
+		RegistryRead, RegistryEdit, RegistryReveal, RegistryVisit, RegistryConfig},
 }
 
 // Scope limits what an API token may do, on top of its user's grants.

@@ -1,0 +1,179 @@
+// Package registry keeps the register of a grid (人、地、事、物、组织): the
+// buildings and rooms of its standard addresses, households, residents and
+// the rooms they are linked to (人房关联), special groups and care levels,
+// places and organisations, public components (部件), and the grid
+// worker's visits (走访) and patrols (巡查).
+//
+// Residents' ID and phone numbers are sealed at rest with the platform's
+// crypto.Box and found again through its keyed blind index; every screen
+// and API answer shows them masked, and the clear value is given only to a
+// caller with registry.reveal who states a reason, which is audited.
+// Names are kept plain (a grid worker works with names, and a name-prefix
+// search must use an index), in a normalised column for that search.
+//
+// Every object belongs to a grid (area_id) and every read and write is
+// scoped: a grid worker reaches the grids assigned to them, community staff
+// their community's subtree; list queries filter by scope in SQL.
+package registry
+
+import (
+	"context"
+	"time"
+
+	"github.com/linli/linli/internal/area"
+	"github.com/linli/linli/internal/cases"
+	"github.com/linli/linli/internal/platform/audit"
+	"github.com/linli/linli/internal/platform/auth"
+	"github.com/linli/linli/internal/platform/crypto"
+	"github.com/linli/linli/internal/platform/db"
+	"github.com/linli/linli/internal/platform/errs"
+)
+
+// Areas is what the register needs of the area module: the grid an object
+// is placed in, and the grids a caller may see.
+type Areas interface {
+	Get(ctx context.Context, code string) (area.Area, error)
+	List(ctx context.Context, q area.ListQuery) ([]area.Area, error)
+}
+
+// CaseReporter files a case from a visit's finding (cases.Service does).
+// Through an interface, so that the register depends on the loop's entry
+// point only, and tests can run without the whole case module configured.
+type CaseReporter interface {
+	Report(ctx context.Context, nc cases.NewCase) (cases.Receipt, error)
+}
+
+// Service keeps the register.
+type Service struct {
+	db    *db.DB
+	store store
+	audit *audit.Log
+	box   *crypto.Box
+	areas Areas
+	now   func() time.Time
+	// Cases, when set, turns a visit's finding into a case.
+	Cases CaseReporter
+}
+
+// NewService returns the register service.
+func NewService(d *db.DB, log *audit.Log, box *crypto.Box, areas Areas, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{db: d, store: store{d}, audit: log, box: box, areas: areas, now: now}
+}
+
+// Fields sealed with the box. The name is bound into the ciphertext, so a
+// value copied into another column does not decrypt.
+const (
+	fieldIDNumber     = "resident.id_number"
+	fieldPhone        = "resident.phone"
+	fieldContactPhone = "place.contact_phone"
+)
+
+// placed is what every object of the register knows about its grid.
+type placed struct {
+	AreaID   int64  `json:"-"`
+	AreaPath string `json:"-"`
+	Grid     string `json:"grid"`
+	GridName string `json:"grid_name"`
+}
+
+// grid resolves a grid code given in a form and checks that the caller may
+// use perm there. Outside the caller's areas the area module answers "not
+// found"; the register says so in its own words, on the field.
+func (s *Service) grid(ctx context.Context, code string, perm auth.Perm) (area.Area, error) {
+	if code == "" {
+		return area.Area{}, fieldErr("grid", "err.registry.grid_missing")
+	}
+	p := auth.From(ctx)
+	if p == nil {
+		return area.Area{}, errs.E(errs.Unauthenticated, "err.auth.required")
+	}
+	a, err := s.areas.Get(ctx, code)
+	if errs.CodeOf(err) == errs.NotFound {
+		return area.Area{}, fieldErr("grid", "err.registry.grid_unknown", code)
+	}
+	if err != nil {
+		return area.Area{}, err
+	}
+	if a.Level != area.Grid {
+		return area.Area{}, fieldErr("grid", "err.registry.not_grid", code)
+	}
+	if err := s.allowed(p, perm, a.Path); err != nil {
+		return area.Area{}, err
+	}
+	return a, nil
+}
+
+// allowed checks perm on an object in the area with path: no principal is
+// Unauthenticated; a role without the permission anywhere is plainly
+// Forbidden; holding it elsewhere is "outside your grids", which says what
+// to do (ask the community, pick another grid).
+func (s *Service) allowed(p *auth.Principal, perm auth.Perm, path string) error {
+	if p == nil {
+		return errs.E(errs.Unauthenticated, "err.auth.required")
+	}
+	if p.Can(perm, path) {
+		return nil
+	}
+	if !p.CanAnywhere(perm) {
+		return errs.E(errs.Forbidden, "err.auth.forbidden")
+	}
+	return errs.E(errs.Forbidden, "err.registry.out_of_scope")
+}
+
+// anywhere checks that the caller holds perm somewhere, for list queries
+// whose rows are then filtered by scope in SQL.
+func anywhere(ctx context.Context, perm auth.Perm) (*auth.Principal, error) {
+	p := auth.From(ctx)
+	if p == nil {
+		return nil, errs.E(errs.Unauthenticated, "err.auth.required")
+	}
+	if !p.CanAnywhere(perm) {
+		return nil, errs.E(errs.Forbidden, "err.auth.forbidden")
+	}
+	return p, nil
+}
+
+// authorize refuses, before any validation, a caller who holds perm
+// nowhere: a role without the register should hear "not allowed", not
+// which of its fields were wrong.
+func authorize(ctx context.Context, perm auth.Perm) error {
+	_, err := anywhere(ctx, perm)
+	return err
+}
+
+func fieldErr(field, key string, args ...any) error {
+	return &errs.Error{Code: errs.Invalid, Key: "err.invalid", Fields: []errs.Field{{Field: field, Key: key, Args: args}}}
+}
+
+// conflictErr is a unique value taken, on the field that holds it.
+func conflictErr(field, key string, args ...any) error {
+	return &errs.Error{Code: errs.Conflict, Key: "err.invalid", Fields: []errs.Field{{Field: field, Key: key, Args: args}}}
+}
+
+// Point is a location in WGS84.
+type Point struct {
+	Lon float64 `json:"lon"`
+	Lat float64 `json:"lat"`
+}
+
+func checkPoint(v *errs.Validation, field string, p *Point) {
+	if p != nil {
+		v.Check(p.Lon >= -180 && p.Lon <= 180 && p.Lat >= -90 && p.Lat <= 90 && (p.Lon != 0 || p.Lat != 0), field, "err.registry.location")
+	}
+}
+
+// Page is one page of a list, with the cursor of the next one.
+type Page[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+func limitOf(n int) int {
+	if n <= 0 || n > 200 {
+		return 50
+	}
+	return n
+}
