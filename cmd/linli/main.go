@@ -39,6 +39,7 @@ const usage = `linli — 邻里 社区网格化管理服务平台 / community gr
   token      API 令牌 / API tokens: create
   audit      审计日志 / audit log: verify
   bench      性能测试 / benchmarks: write, locate, intake
+  open311    Open311 接口 / Open311 GeoReport v2: key create|list|revoke, pull, bench
   replay     历史回放 / replay a city's 311 history in simulated time (Boston by default)
   version    版本 / print the version
 
@@ -62,6 +63,7 @@ var commands = map[string]command{
 	"import":  importCmd,
 	"bench":   bench,
 	"replay":  replay,
+	"open311": open311Cmd,
 	"version": version,
 }
 

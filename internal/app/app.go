@@ -19,6 +19,7 @@ import (
 
 	"github.com/linli/linli/internal/area"
 	"github.com/linli/linli/internal/cases"
+	"github.com/linli/linli/internal/open311"
 	"github.com/linli/linli/internal/platform/account"
 	"github.com/linli/linli/internal/platform/audit"
 	"github.com/linli/linli/internal/platform/auth"
@@ -46,6 +47,8 @@ type App struct {
 	Cases   *cases.Service
 	// Registry is the register of people, houses, places and components.
 	Registry *registry.Service
+	// Open311 is the GeoReport v2 endpoint and its client keys.
+	Open311 *open311.Server
 	// Calendars is the working-time calendar, editable per year.
 	Calendars *cases.Calendars
 	Notify    *notify.Notifier
@@ -114,6 +117,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Cases.MailJobs(a.Jobs, cat)
 	a.Registry = registry.NewService(d, a.Audit, box, a.Areas, a.Now)
 	a.Registry.Cases = a.Cases
+	a.Open311 = open311.New(d, a.Audit, a.Cases, a.Areas, a.Now, open311.Config{})
 	return a, nil
 }
 
@@ -136,7 +140,8 @@ func (a *App) buildServer() error {
 		web.TemplateSet{FS: webassets.Templates, Dir: "templates"},
 		web.TemplateSet{FS: area.Templates, Dir: "templates"},
 		web.TemplateSet{FS: cases.Templates, Dir: "templates"},
-		web.TemplateSet{FS: registry.Templates, Dir: "templates"})
+		web.TemplateSet{FS: registry.Templates, Dir: "templates"},
+		web.TemplateSet{FS: open311.Templates, Dir: "templates"})
 	if err != nil {
 		return err
 	}
@@ -171,6 +176,7 @@ func (a *App) routes() {
 	cases.Routes(s, a.Cases)
 	cases.CalendarRoutes(s, a.Calendars)
 	registry.Routes(s, a.Registry)
+	a.Open311.Routes(s)
 }
 
 // Listen opens the configured address (":0" picks a free port).
@@ -235,5 +241,5 @@ func (a *App) Close() error { return a.DB.Close() }
 
 // Catalog loads the message catalogs of the platform and every module.
 func Catalog() (*i18n.Catalog, error) {
-	return i18n.Load(i18n.Platform, area.Locales, cases.Locales, workcal.Locales, registry.Locales)
+	return i18n.Load(i18n.Platform, area.Locales, cases.Locales, workcal.Locales, registry.Locales, open311.Locales)
 }

@@ -151,6 +151,7 @@ func categoryRoutes(h *handler) {
 	h.srv.Handle(web.Route{Pattern: "POST /admin/categories"}, c.save)
 	h.srv.Handle(web.Route{Pattern: "POST /admin/categories/import", MaxBody: 4 << 20}, c.importCSV)
 	h.srv.Handle(web.Route{Pattern: "GET /admin/categories.csv"}, c.exportCSV)
+	h.srv.Handle(web.Route{Pattern: "POST /admin/categories/attributes"}, c.saveAttributes)
 }
 
 func (c categoryHandler) render(w http.ResponseWriter, r *http.Request, status int, formErr error, notice string) error {
@@ -162,6 +163,9 @@ func (c categoryHandler) render(w http.ResponseWriter, r *http.Request, status i
 		return err
 	}
 	data := map[string]any{"Categories": cats, "Notice": notice}
+	if data["Attributes"], err = c.h.svc.attributeTexts(r.Context()); err != nil {
+		return err
+	}
 	if formErr != nil {
 		msg, fields := web.Message(c.h.srv.Catalog(), web.Ctx(r.Context()).Lang, formErr)
 		data["Error"], data["Fields"] = msg, fields
@@ -224,4 +228,16 @@ func (c categoryHandler) exportCSV(w http.ResponseWriter, r *http.Request) error
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// saveAttributes saves a category's attributes from their text form.
+func (c categoryHandler) saveAttributes(w http.ResponseWriter, r *http.Request) error {
+	if err := web.ParseForm(r); err != nil {
+		return err
+	}
+	attrs, err := ParseAttributes(r.PostForm.Get("attributes"))
+	if err == nil {
+		err = c.h.svc.SaveAttributes(r.Context(), r.PostForm.Get("code"), attrs)
+	}
+	return c.after(w, r, err, "categories.attributes_saved")
 }

@@ -100,6 +100,10 @@ type NewCase struct {
 	ExternalID  string // the hotline's or Open311 client's id
 	FixedOnSite bool   // a grid worker fixed it already (自行处置)
 	Files       []File
+	// Answers are the answers to the category's attributes (attributes.go).
+	Answers map[string][]string
+	// Stored, when set, runs in the report's transaction: a channel keeps its own record of the new case.
+	Stored func(ctx context.Context, caseID int64, number string) error
 	// At is the report time of a replayed historic case; zero means now.
 	At time.Time
 }
@@ -195,6 +199,10 @@ func (s *Service) Report(ctx context.Context, nc NewCase) (Receipt, error) {
 	if err != nil {
 		return Receipt{}, err
 	}
+	answers, err := s.checkAnswers(ctx, cat, nc.Answers)
+	if err != nil {
+		return Receipt{}, err
+	}
 	var rc Receipt
 	var areaID int64
 	if nc.Point != nil {
@@ -251,6 +259,9 @@ func (s *Service) Report(ctx context.Context, nc NewCase) (Receipt, error) {
 			return err
 		}
 		if err := s.saveFiles(ctx, id, eventID, nc.Files, at); err != nil {
+			return err
+		}
+		if err := s.storeAnswers(ctx, id, rc.Number, answers, nc.Stored); err != nil {
 			return err
 		}
 		if err := s.tell(ctx, Case{ID: id, Number: rc.Number, AreaID: areaID, State: Reported, CategoryCode: cat.Code},
