@@ -39,7 +39,7 @@ func replay(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	opt := cases.ReplayOptions{}
 	fs.StringVar(&opt.District, "district", cases.DefaultReplayDistrict, "6-digit code of the replay's area tree (one per city)")
 	fs.IntVar(&opt.Limit, "limit", 0, "replay only the first N rows (0: all)")
-	fs.IntVar(&opt.Batch, "batch", 500, "cases per transaction")
+	fs.IntVar(&opt.Batch, "batch", cases.DefaultReplayBatch, "cases per transaction")
 	fs.IntVar(&opt.Workers, "workers", 1, "transactions at once (more help on PostgreSQL only)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the replay to this file")
 	if err := parse(fs, args); err != nil {

@@ -61,7 +61,21 @@ func (s *Service) ActAll(ctx context.Context, number string, reqs []Request) (Ca
 	return s.act(ctx, number, reqs, false)
 }
 
+// actAllOn is ActAll on the case load reads (the replay's own copy of a
+// case it has just filed).
+func (s *Service) actAllOn(ctx context.Context, load func(ctx context.Context) (Case, error), reqs []Request) (Case, error) {
+	if !isSystem(ctx) {
+		return Case{}, errs.E(errs.Forbidden, "err.auth.forbidden")
+	}
+	return s.actOn(ctx, load, reqs, false)
+}
+
 func (s *Service) act(ctx context.Context, number string, reqs []Request, perMove bool) (Case, error) {
+	return s.actOn(ctx, func(ctx context.Context) (Case, error) { return s.store.byNumber(ctx, number) }, reqs, perMove)
+}
+
+// actOn makes the moves on the case load reads in the transaction.
+func (s *Service) actOn(ctx context.Context, load func(ctx context.Context) (Case, error), reqs []Request, perMove bool) (Case, error) {
 	for _, req := range reqs {
 		t, ok := transitions[req.Action]
 		if !ok || t.by == byReporter || (t.by == bySystem && !isSystem(ctx)) {
@@ -73,7 +87,7 @@ func (s *Service) act(ctx context.Context, number string, reqs []Request, perMov
 	}
 	var out Case
 	err := s.db.Write(ctx, func(ctx context.Context) error {
-		c, err := s.store.byNumber(ctx, number)
+		c, err := load(ctx)
 		if err != nil {
 			return err
 		}
@@ -326,7 +340,7 @@ func (m *move) apply(ctx context.Context) error {
 }
 
 func (m *move) dispatch(ctx context.Context) error {
-	unit, err := m.svc.store.unitByCode(ctx, m.req.Unit)
+	unit, err := m.svc.batchUnit(ctx, m.req.Unit)
 	if err != nil {
 		return err
 	}
@@ -495,6 +509,9 @@ func (s *Service) scheduleJobs(ctx context.Context, c *Case, now time.Time) erro
 }
 
 func (s *Service) cancelJobs(ctx context.Context, caseID int64) error {
+	if b := batchRefsOf(ctx); b != nil && b.jobless == caseID {
+		return nil // filed in this very batch, its jobs not yet planned: none to drop
+	}
 	for _, what := range []string{"warn", "overdue", "escalate"} {
 		if err := jobs.Cancel(ctx, s.db, jobKey(caseID, what)); err != nil {
 			return err

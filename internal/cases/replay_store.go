@@ -217,3 +217,109 @@ func (s *Service) replayArea(ctx context.Context, opt ReplayOptions) (area.Area,
 	}
 	return last, nil
 }
+
+// batchRefs remember, for the length of one replayed batch's transaction,
+// the categories, areas and units its rows refer to, and the case each
+// Report has just filed: every row of a batch names the same community, a
+// few dozen categories and a dozen units, which the loop would otherwise
+// read again for every row and every dispatch (a fifth of a replay's
+// writer time, with reading back each case it has just written). They
+// are made anew for each attempt of the transaction, inside it, and the
+// replay itself changes none of them there, so they are what a read would
+// return. Outside a replay batch ctx carries none, and nothing changes.
+type batchRefs struct {
+	categories map[string]Category
+	areas      map[string]area.Area
+	paths      map[int64]area.Area
+	units      map[string]unit
+	reported   *Case // set by Report, taken by replayCase
+	// jobless is the case whose moves replayCase is making on that copy:
+	// filed in this transaction, with no job planned yet, so none to cancel.
+	jobless int64
+}
+
+type batchRefsKey struct{}
+
+func withBatchRefs(ctx context.Context) context.Context {
+	return context.WithValue(ctx, batchRefsKey{}, &batchRefs{categories: map[string]Category{},
+		areas: map[string]area.Area{}, paths: map[int64]area.Area{}, units: map[string]unit{}})
+}
+
+func batchRefsOf(ctx context.Context) *batchRefs {
+	b, _ := ctx.Value(batchRefsKey{}).(*batchRefs)
+	return b
+}
+
+// batchCategory is s.category, remembered within a replay batch.
+func (s *Service) batchCategory(ctx context.Context, code string) (Category, error) {
+	b := batchRefsOf(ctx)
+	if b == nil {
+		return s.category(ctx, code)
+	}
+	if c, ok := b.categories[code]; ok {
+		return c, nil
+	}
+	c, err := s.category(ctx, code)
+	if err == nil {
+		b.categories[code] = c
+	}
+	return c, err
+}
+
+// batchArea is s.areas.Get, remembered within a replay batch.
+func (s *Service) batchArea(ctx context.Context, code string) (area.Area, error) {
+	b := batchRefsOf(ctx)
+	if b == nil {
+		return s.areas.Get(ctx, code)
+	}
+	if a, ok := b.areas[code]; ok {
+		return a, nil
+	}
+	a, err := s.areas.Get(ctx, code)
+	if err == nil {
+		b.areas[code], b.paths[a.ID] = a, a
+	}
+	return a, err
+}
+
+// batchUnit is s.store.unitByCode, remembered within a replay batch.
+func (s *Service) batchUnit(ctx context.Context, code string) (unit, error) {
+	b := batchRefsOf(ctx)
+	if b == nil {
+		return s.store.unitByCode(ctx, code)
+	}
+	if u, ok := b.units[code]; ok {
+		return u, nil
+	}
+	u, err := s.store.unitByCode(ctx, code)
+	if err == nil {
+		b.units[code] = u
+	}
+	return u, err
+}
+
+// noteReported keeps, in a replay batch, the case Report has just filed,
+// as store.byNumber would read it back in the same transaction, so that
+// the row's moves need not read it. Only a case located by its area code
+// (as replayed rows are) is kept; any other is read as usual.
+func noteReported(ctx context.Context, id int64, number string, r row, cat Category, state State) {
+	b := batchRefsOf(ctx)
+	if b == nil {
+		return
+	}
+	b.reported = nil
+	a, ok := b.paths[r.areaID]
+	if !ok || state != Reported {
+		return
+	}
+	c := &Case{ID: id, Number: number, Channel: r.channel, ExternalID: r.externalID, CategoryID: cat.ID,
+		Category: cat.NameZH, CategoryCode: cat.Code, Description: r.description, Address: r.address,
+		AreaID: r.areaID, AreaPath: a.Path, GridCode: a.Code, GridName: a.Name, NeedsRouting: r.needsRouting,
+		Reporter: Contact{Name: r.name, Phone: r.phone, Email: r.email}, State: state, Version: 1,
+		Urgency: r.urgency, CreatedAt: r.createdAt, UpdatedAt: r.createdAt}
+	if r.point != nil {
+		lon, lat := r.point[0], r.point[1]
+		c.Lon, c.Lat = &lon, &lat
+	}
+	b.reported = c
+}

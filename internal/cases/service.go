@@ -195,7 +195,7 @@ func (s *Service) Report(ctx context.Context, nc NewCase) (Receipt, error) {
 	if err := s.validate(&nc); err != nil {
 		return Receipt{}, err
 	}
-	cat, err := s.category(ctx, nc.Category)
+	cat, err := s.batchCategory(ctx, nc.Category)
 	if err != nil {
 		return Receipt{}, err
 	}
@@ -215,7 +215,7 @@ func (s *Service) Report(ctx context.Context, nc NewCase) (Receipt, error) {
 		}
 	}
 	if areaID == 0 && nc.AreaCode != "" {
-		a, err := s.areas.Get(ctx, nc.AreaCode)
+		a, err := s.batchArea(ctx, nc.AreaCode)
 		if err != nil {
 			return Receipt{}, err
 		}
@@ -277,6 +277,7 @@ func (s *Service) Report(ctx context.Context, nc NewCase) (Receipt, error) {
 			}
 			rc.State = Closed
 		}
+		noteReported(ctx, id, rc.Number, c, cat, rc.State)
 		return s.audit.Record(ctx, audit.Entry{Action: "case.report", TargetType: "case", TargetID: rc.Number,
 			Detail: string(nc.Channel)})
 	})

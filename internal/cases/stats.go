@@ -83,35 +83,19 @@ func (c *counters) add(o counters) {
 var statCols = []string{"reported", "accepted", "rejected", "dispatched", "closed", "closed_on_time", "closed_deferred", "feedbacks",
 	"reworked", "extended", "callbacks", "contacted", "solved", "satisfied", "basically_satisfied", "unsatisfied", "closed_late"}
 
-// addSQL is the upsert that adds a transition's counters to its day's row.
-var addSQL = func() string {
-	var sets, ph []string
-	for i, c := range statCols {
-		ph = append(ph, "$"+strconv.Itoa(i+5))
-		sets = append(sets, c+" = case_stats."+c+" + excluded."+c)
-	}
-	return "INSERT INTO case_stats (day, area_id, unit_id, category_id, " + strings.Join(statCols, ", ") + ") VALUES ($1, $2, $3, $4, " +
-		strings.Join(ph, ", ") + ") ON CONFLICT (day, area_id, unit_id, category_id) DO UPDATE SET " + strings.Join(sets, ", ")
-}()
-
 // addStats adds a transition's counters to its day's row of case_stats,
 // and to the rollup rows of the case's area and of every area above it
-// (see kpis.go), in the caller's transaction. The rollup rows are written
-// once per transaction, just before the commit, in key order: on SQLite a
-// commit group's transitions share those writes (the district's rows of
-// the day are the same for all of them), and on PostgreSQL concurrent
-// transactions lock the shared rows in one order, briefly, and never
-// deadlock on them.
+// (see kpis.go), in the caller's transaction. Both are written once per
+// transaction, just before the commit, in key order, a multi-row upsert
+// per table: on SQLite a commit group's transitions share those writes
+// (the district's rows of the day are the same for all of them, and a
+// replayed batch's moves meet in the same day rows of case_stats too),
+// and on PostgreSQL concurrent transactions lock the shared rows in one
+// order, briefly (from the flush to the commit), and never deadlock on
+// them. Nothing reads the counters inside a write transaction.
 func (s store) addStats(ctx context.Context, k statKey, c counters) error {
-	args := []any{k.day, k.areaID, k.unitID, k.categoryID}
-	for _, v := range c.values() {
-		args = append(args, v)
-	}
-	if _, err := s.db.Q(ctx).ExecContext(ctx, addSQL, args...); err != nil {
-		return err
-	}
 	v, inTx := db.Shared(ctx, rollupPendingKey{}, func() any {
-		return &rollupPending{deltas: map[rollupKey]counters{}, ancestors: map[int64][]int64{}}
+		return &rollupPending{deltas: map[rollupKey]counters{}, stats: map[statKey]counters{}, ancestors: map[int64][]int64{}}
 	})
 	p, _ := v.(*rollupPending)
 	up, ok := p.known(k.areaID)
@@ -130,15 +114,98 @@ func (s store) addStats(ctx context.Context, k statKey, c counters) error {
 	}
 	keys := rollupKeys(up, k, rollupShard(s.db.Kind, k.areaID))
 	if !inTx {
+		if err := s.writeStats(ctx, map[statKey]counters{k: c}); err != nil {
+			return err
+		}
 		return s.writeRollup(ctx, addTo(map[rollupKey]counters{}, keys, c))
 	}
 	if !p.hooked {
 		p.hooked = true
-		db.BeforeCommit(ctx, func(ctx context.Context) error { return s.writeRollup(ctx, p.deltas) })
+		db.BeforeCommit(ctx, func(ctx context.Context) error {
+			if err := s.writeStats(ctx, p.stats); err != nil {
+				return err
+			}
+			return s.writeRollup(ctx, p.deltas)
+		})
 	}
+	addStat(p.stats, k, c)
 	addTo(p.deltas, keys, c)
-	db.OnUndo(ctx, func() { addTo(p.deltas, keys, counters{}.minus(c)) })
+	db.OnUndo(ctx, func() {
+		neg := counters{}.minus(c)
+		addStat(p.stats, k, neg)
+		addTo(p.deltas, keys, neg)
+	})
 	return nil
+}
+
+func addStat(m map[statKey]counters, k statKey, c counters) {
+	sum := m[k]
+	sum.add(c)
+	m[k] = sum
+}
+
+// writeStats adds deltas to case_stats in key order, statsChunk rows per
+// upsert.
+func (s store) writeStats(ctx context.Context, deltas map[statKey]counters) error {
+	keys := make([]statKey, 0, len(deltas))
+	for k, c := range deltas {
+		if c != (counters{}) {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, func(a, b statKey) int {
+		return cmp.Or(strings.Compare(a.day, b.day), cmp.Compare(a.areaID, b.areaID), cmp.Compare(a.unitID, b.unitID),
+			cmp.Compare(a.categoryID, b.categoryID))
+	})
+	for len(keys) > 0 {
+		n := min(len(keys), statsChunk)
+		args := make([]any, 0, n*(4+len(statCols)))
+		for _, k := range keys[:n] {
+			args = append(args, k.day, k.areaID, k.unitID, k.categoryID)
+			for _, v := range deltas[k].values() {
+				args = append(args, v)
+			}
+		}
+		if _, err := s.db.Q(ctx).ExecContext(ctx, statsSQLs[n], args...); err != nil {
+			return err
+		}
+		keys = keys[n:]
+	}
+	return nil
+}
+
+// statsChunk is the most rows one upsert of writeStats carries; the
+// statements for 1 to statsChunk rows are made once.
+const statsChunk = 64
+
+var statsSQLs = func() (out [statsChunk + 1]string) {
+	for n := 1; n <= statsChunk; n++ {
+		out[n] = buildStatsSQL(n)
+	}
+	return out
+}()
+
+func buildStatsSQL(n int) string {
+	return buildAddSQL("case_stats", []string{"day", "area_id", "unit_id", "category_id"}, n)
+}
+
+// buildAddSQL is the upsert of n rows into a counter table keyed by keys:
+// each row's counters are added to what the table holds.
+func buildAddSQL(table string, keys []string, n int) string {
+	cols := append(append([]string(nil), keys...), statCols...)
+	var vals, sets []string
+	for r := range n {
+		ph := make([]string, len(cols))
+		for i := range cols {
+			ph[i] = "$" + strconv.Itoa(r*len(cols)+i+1)
+		}
+		vals = append(vals, "("+strings.Join(ph, ", ")+")")
+	}
+	for _, c := range statCols {
+		sets = append(sets, c+" = "+table+"."+c+" + excluded."+c)
+	}
+	return "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " + strings.Join(vals, ", ") +
+		" ON CONFLICT (" + strings.Join(keys, ", ") + ") DO UPDATE SET " + strings.Join(sets, ", ")
 }
 
 // rollupKeys are the rollup rows a case_stats row adds to, given the ids
@@ -188,6 +255,7 @@ const (
 // in the same grids need not look up again.
 type rollupPending struct {
 	deltas    map[rollupKey]counters
+	stats     map[statKey]counters // the transaction's additions to case_stats
 	hooked    bool
 	ancestors map[int64][]int64
 }
@@ -262,20 +330,7 @@ var rollupSQLs = func() (out [rollupChunk + 1]string) {
 }()
 
 func buildRollupSQL(n int) string {
-	cols := append([]string{"area_id", "dim", "day", "dim_id", "shard"}, statCols...)
-	var vals, sets []string
-	for r := range n {
-		ph := make([]string, len(cols))
-		for i := range cols {
-			ph[i] = "$" + strconv.Itoa(r*len(cols)+i+1)
-		}
-		vals = append(vals, "("+strings.Join(ph, ", ")+")")
-	}
-	for _, c := range statCols {
-		sets = append(sets, c+" = case_stats_rollup."+c+" + excluded."+c)
-	}
-	return "INSERT INTO case_stats_rollup (" + strings.Join(cols, ", ") + ") VALUES " + strings.Join(vals, ", ") +
-		" ON CONFLICT (area_id, dim, day, dim_id, shard) DO UPDATE SET " + strings.Join(sets, ", ")
+	return buildAddSQL("case_stats_rollup", []string{"area_id", "dim", "day", "dim_id", "shard"}, n)
 }
 
 // ancestorCache remembers the ancestors of areas from one transaction to

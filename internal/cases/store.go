@@ -50,14 +50,30 @@ func (s store) insertCase(ctx context.Context, r row) (int64, error) {
 	if r.point != nil {
 		lon, lat = r.point[0], r.point[1]
 	}
-	var id int64
-	err := s.db.Q(ctx).QueryRowContext(ctx, `INSERT INTO cases (tracking_hash, channel, external_id, category_id, description,
+	return s.insertID(ctx, `INSERT INTO cases (tracking_hash, channel, external_id, category_id, description,
 		address, lon, lat, area_id, needs_routing, reporter_user_id, reporter_name_enc, reporter_phone_enc, reporter_phone_idx,
 		reporter_email_enc, state, urgency, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING id`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)`,
 		r.trackingHash, string(r.channel), r.externalID, r.categoryID, r.description, r.address, lon, lat, nullID(r.areaID),
 		r.needsRouting, nullID(r.reporterUserID), r.name, r.phone, r.phoneIdx, r.email, string(r.state), r.urgency,
-		r.createdAt).Scan(&id)
+		r.createdAt)
+}
+
+// insertID runs an INSERT of one row and returns the row's id: on SQLite
+// the connection's last rowid (no result rows to make, scan and close for
+// every case and every event on the single writer), on PostgreSQL with
+// RETURNING id.
+func (s store) insertID(ctx context.Context, query string, args ...any) (int64, error) {
+	q := s.db.Q(ctx)
+	if s.db.Kind == db.SQLite {
+		res, err := q.ExecContext(ctx, query, args...)
+		if err != nil {
+			return 0, err
+		}
+		return res.LastInsertId()
+	}
+	var id int64
+	err := q.QueryRowContext(ctx, query+" RETURNING id", args...).Scan(&id)
 	return id, err
 }
 
@@ -80,12 +96,10 @@ type event struct {
 }
 
 func (s store) insertEvent(ctx context.Context, e event) (int64, error) {
-	var id int64
-	err := s.db.Q(ctx).QueryRowContext(ctx, `INSERT INTO case_events (case_id, at, actor_id, actor, action, from_state, to_state,
-		note, data, area_id, unit_id, category_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+	return s.insertID(ctx, `INSERT INTO case_events (case_id, at, actor_id, actor, action, from_state, to_state,
+		note, data, area_id, unit_id, category_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		e.caseID, e.at, nullID(e.actor.id), e.actor.name, string(e.action), string(e.from), string(e.to), e.note, e.data,
-		e.key.areaID, e.key.unitID, e.key.categoryID).Scan(&id)
-	return id, err
+		e.key.areaID, e.key.unitID, e.key.categoryID)
 }
 
 func (s store) insertFile(ctx context.Context, caseID, eventID int64, f File, sum string, at time.Time) error {
