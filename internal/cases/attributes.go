@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -238,7 +237,7 @@ func (s *Service) SaveAttributes(ctx context.Context, code string, attrs []Attri
 				return err
 			}
 		}
-		db.AfterCommit(ctx, func() { attributeCaches.Delete(s) })
+		s.dropRefsAfterCommit(ctx)
 		return s.audit.Record(ctx, audit.Entry{Action: "category.attributes", TargetType: "category", TargetID: c.Code,
 			Detail: fmt.Sprintf("%d attributes", len(attrs))})
 	})
@@ -272,26 +271,19 @@ func (s store) attributeRows(ctx context.Context, where string, args ...any) ([]
 		FROM case_category_attributes `+where+` ORDER BY category_id, sort`, args...)
 }
 
-// attributeCacheFor is how long a node answers intake from its copy of
-// every category's attributes: the intake path then reads nothing more
-// than before, and an administrator's change reaches the other nodes
-// within this time (this node's copy is dropped at once).
-const attributeCacheFor = 5 * time.Second
-
-type attributeCache struct {
-	at    time.Time
-	byCat map[int64][]Attribute
+// allAttributes returns every category's attributes, from the node's
+// copy when it may be used (refcache.go).
+func (s *Service) allAttributes(ctx context.Context) (map[int64][]Attribute, error) {
+	_, attrs, ok, err := s.currentRefs(ctx)
+	if err != nil || ok {
+		return attrs, err
+	}
+	return s.store.attributesByCategory(ctx)
 }
 
-var attributeCaches sync.Map // *Service → *attributeCache
-
-// allAttributes returns every category's attributes, from the cache when
-// it is fresh.
-func (s *Service) allAttributes(ctx context.Context) (map[int64][]Attribute, error) {
-	if c, ok := attributeCaches.Load(s); ok && time.Since(c.(*attributeCache).at) < attributeCacheFor {
-		return c.(*attributeCache).byCat, nil
-	}
-	rows, err := s.store.attributeRows(ctx, "")
+// attributesByCategory reads every category's attributes, in order.
+func (s store) attributesByCategory(ctx context.Context) (map[int64][]Attribute, error) {
+	rows, err := s.attributeRows(ctx, "")
 	if err != nil {
 		return nil, err
 	}
@@ -299,7 +291,6 @@ func (s *Service) allAttributes(ctx context.Context) (map[int64][]Attribute, err
 	for _, r := range rows {
 		byCat[r.categoryID] = append(byCat[r.categoryID], r.Attribute)
 	}
-	attributeCaches.Store(s, &attributeCache{at: time.Now(), byCat: byCat})
 	return byCat, nil
 }
 

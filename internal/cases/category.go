@@ -122,6 +122,7 @@ var defaultCategories = []struct {
 // EnsureCategories installs the default set into an empty category table.
 func (s *Service) EnsureCategories(ctx context.Context) error {
 	return s.db.Write(ctx, func(ctx context.Context) error {
+		s.dropRefsAfterCommit(ctx)
 		var n int
 		if err := s.db.Q(ctx).QueryRowContext(ctx, "SELECT COUNT(*) FROM case_categories").Scan(&n); err != nil || n > 0 {
 			return err
@@ -157,11 +158,24 @@ func (s *Service) Categories(ctx context.Context) ([]Category, error) {
 
 // category returns the active leaf with code, or a field error naming it.
 func (s *Service) category(ctx context.Context, code string) (Category, error) {
-	c, err := s.store.categoryByCode(ctx, code)
+	c, err := s.anyCategory(ctx, code)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && (!c.Leaf() || !c.Active)) {
 		return Category{}, fieldErr("category", "err.case.category", code)
 	}
 	return c, err
+}
+
+// anyCategory is the category with code, from the node's copy when it
+// may be used, sql.ErrNoRows when there is none.
+func (s *Service) anyCategory(ctx context.Context, code string) (Category, error) {
+	cats, _, ok, err := s.currentRefs(ctx)
+	if err != nil || !ok {
+		return s.store.categoryByCode(ctx, code)
+	}
+	if c, found := cats[code]; found {
+		return c, nil
+	}
+	return Category{}, sql.ErrNoRows
 }
 
 func fieldErr(field, key string, args ...any) error {

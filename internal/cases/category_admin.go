@@ -70,6 +70,7 @@ func (s *Service) saveCategory(ctx context.Context, field string, c Category) er
 		parentID = parent.ID
 	}
 	existing, err := s.store.categoryByCode(ctx, c.Code)
+	s.dropRefsAfterCommit(ctx)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		if _, err := s.store.insertCategory(ctx, c, parentID, 1000); err != nil {

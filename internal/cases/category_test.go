@@ -1,9 +1,12 @@
 package cases_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/paulmach/orb"
 
 	"github.com/linli/linli/internal/cases"
 	"github.com/linli/linli/internal/platform/db"
@@ -22,6 +25,7 @@ func TestEditingCategories(t *testing.T) {
 				rubbish = c
 			}
 		}
+		f.report(t, "先报一件") // the node's copy of the categories is loaded now
 		rubbish.TimeLimit = "2h"
 		if err := f.svc.SaveCategory(system, rubbish); err != nil {
 			t.Fatal(err)
@@ -38,6 +42,16 @@ func TestEditingCategories(t *testing.T) {
 		rubbish.TimeLimit = "3 天"
 		if err := f.svc.SaveCategory(system, rubbish); errs.As(err).Fields[0].Field != "time_limit" {
 			t.Fatalf("an ambiguous limit: %v", err)
+		}
+		// Switched off here, refused here at once, whatever the node's copy held.
+		rubbish.TimeLimit, rubbish.Active = "2h", false
+		if err := f.svc.SaveCategory(system, rubbish); err != nil {
+			t.Fatal(err)
+		}
+		p := orb.Point{121.445, 37.465}
+		_, err := f.svc.Report(context.Background(), cases.NewCase{Category: "E0101", Description: "又有垃圾", Point: &p})
+		if e := errs.As(err); e.Code != errs.Invalid || e.Fields[0].Field != "category" {
+			t.Fatalf("a report in a category just switched off: %v", err)
 		}
 	})
 }

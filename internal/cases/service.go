@@ -53,6 +53,9 @@ type Service struct {
 	Notify *notify.Notifier
 	// Mailer, when set, tells reporters who left an e-mail address.
 	Mailer *notify.Mailer
+	// refs is the node's copy of the categories, shared by copies of the
+	// service (a replay runs on a quiet copy).
+	refs *refCache
 }
 
 // Config holds the loop's tunable rules.
@@ -83,7 +86,8 @@ func NewService(d *db.DB, log *audit.Log, box *crypto.Box, areas Areas, cal Work
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{db: d, store: store{d}, audit: log, box: box, areas: areas, cal: cal, now: now, Config: DefaultConfig()}
+	return &Service{db: d, store: store{d}, audit: log, box: box, areas: areas, cal: cal, now: now, Config: DefaultConfig(),
+		refs: &refCache{}}
 }
 
 // NewCase is a report from any channel.
