@@ -13,7 +13,8 @@ import (
 
 const importUsage = `用法 / usage:
   linli import areas --file F.geojson --level grid --parent CODE [--code-prop P] [--name-prop P] [--dry-run]
-  linli import hotline --file F.csv|F.xlsx [--map M.json] [--check]`
+  linli import hotline --file F.csv|F.xlsx [--map M.json] [--check]
+  linli import residents --file F.xlsx|F.csv [--check]`
 
 func importCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -24,6 +25,8 @@ func importCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return importAreas(ctx, args[1:], stdout)
 	case "hotline":
 		return importHotline(ctx, args[1:], stdout)
+	case "residents":
+		return importResidents(ctx, args[1:], stdout, stderr)
 	}
 	return usageErr("未知的导入 / nothing to import called %q\n%s", args[0], importUsage)
 }

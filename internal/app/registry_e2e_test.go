@@ -320,7 +320,7 @@ func TestE2ERegistryEndpointsByRole(t *testing.T) {
 	eachEngine(t, func(t *testing.T, s *testServer) {
 		admin := s.login(t, auth.Admin)
 		ids := walkFixtures(t, admin)
-		probes := registryProbes(ids)
+		probes := append(registryProbes(ids), importProbes()...)
 		var routes []string
 		for _, rt := range s.App.Server.Routes() {
 			if strings.Contains(rt.Pattern, " /registry") || strings.Contains(rt.Pattern, " /api/v1/registry") {

@@ -72,9 +72,6 @@ func DefaultHotlineMapping() HotlineMapping {
 // tickets a day, and a whole file is one transaction.
 const MaxHotlineRows = 50000
 
-// maxListedProblems bounds the bad rows an answer lists one by one.
-const maxListedProblems = 1000
-
 var defaultHotlineLayouts = []string{"2006-01-02 15:04:05", "2006-01-02 15:04", "2006/1/2 15:04:05", "2006/1/2 15:04",
 	"2006年1月2日 15:04:05", "2006年1月2日 15:04", "2006-01-02T15:04:05Z07:00", "2006-01-02"}
 
@@ -147,7 +144,7 @@ type HotlineOptions struct {
 // opened with platform/sheet). The caller needs case.accept: taking in the
 // hotline's tickets is the intake desk's work. A bad file or any bad row
 // is an Invalid error whose fields name every bad row and column (the
-// first maxListedProblems of them); nothing is written then.
+// first sheet.MaxListed of them); nothing is written then.
 func (s *Service) ImportHotline(ctx context.Context, rows sheet.Reader, opt HotlineOptions) (HotlineReport, error) {
 	p := auth.From(ctx)
 	if !p.CanAnywhere(auth.CaseAccept) {
@@ -369,8 +366,7 @@ type hotlineReader struct {
 	seen map[string]int // external id → the line it was first seen on
 	now  time.Time
 
-	problems errs.Validation
-	bad      int
+	problems sheet.Problems
 }
 
 // readAll reads every row; any bad row makes the result an Invalid error
@@ -388,17 +384,14 @@ func (rd *hotlineReader) readAll(rows sheet.Reader) ([]ticket, error) {
 			continue
 		}
 		if err != nil {
-			return nil, sheetError(err)
+			return nil, sheet.AsError(err)
 		}
-		if len(out)+rd.bad >= MaxHotlineRows {
+		if len(out)+rd.problems.Count() >= MaxHotlineRows {
 			return nil, fieldErr("file", "err.hotline.too_many_rows", MaxHotlineRows)
 		}
 		if t, ok := rd.ticket(row.Line, row.Cells); ok {
 			out = append(out, t)
 		}
-	}
-	if rd.bad > maxListedProblems {
-		rd.problems.Add("file", "err.hotline.more_problems", rd.bad-maxListedProblems)
 	}
 	if err := rd.problems.Err(); err != nil {
 		return nil, err
@@ -409,17 +402,13 @@ func (rd *hotlineReader) readAll(rows sheet.Reader) ([]ticket, error) {
 	return out, nil
 }
 
-// add records a bad cell; the answer lists the first maxListedProblems.
+// add records a bad cell of the column of key ("" for the whole row).
 func (rd *hotlineReader) add(line int, key, msg string, args ...any) {
-	rd.bad++
-	if rd.bad > maxListedProblems {
-		return
-	}
-	where := fmt.Sprintf("第 %d 行 / row %d", line, line)
+	column := ""
 	if key != "" {
-		where += " · " + rd.columnOf(key)
+		column = rd.columnOf(key)
 	}
-	rd.problems.Add(where, msg, args...)
+	rd.problems.Add(line, column, msg, args...)
 }
 
 func (rd *hotlineReader) columnOf(key string) string {
@@ -433,7 +422,7 @@ func (rd *hotlineReader) columnOf(key string) string {
 
 // ticket checks one row; every fault of the row is recorded.
 func (rd *hotlineReader) ticket(line int, cells []string) (ticket, bool) {
-	before := rd.bad
+	before := rd.problems.Count()
 	get := func(key string) string {
 		if i, ok := rd.col[key]; ok && i < len(cells) {
 			return strings.TrimSpace(cells[i])
@@ -463,7 +452,7 @@ func (rd *hotlineReader) ticket(line int, cells []string) (ticket, bool) {
 			rd.add(line, "area", "err.hotline.area_unknown", cell)
 		}
 	}
-	return ticket{line: line, nc: nc}, rd.bad == before
+	return ticket{line: line, nc: nc}, rd.problems.Count() == before
 }
 
 // normalPhone writes a mobile number as its 11 digits (callers' numbers
@@ -553,19 +542,4 @@ func (rd *hotlineReader) point(line int, lat, lon string) *orb.Point {
 		p = geo.BD09ToWGS84(p)
 	}
 	return &p
-}
-
-// sheetError turns a fault of the file as a whole into the error a page
-// or the API shows: the sheet package's message names the line and says
-// what is wrong in both languages.
-func sheetError(err error) error {
-	var e *sheet.Error
-	if !errors.As(err, &e) {
-		return err
-	}
-	code := errs.Invalid
-	if e.Kind == sheet.KindTooLarge {
-		code = errs.TooLarge
-	}
-	return &errs.Error{Code: code, Key: "err.hotline.file", Args: []any{e.Error()}, Err: err}
 }

@@ -98,7 +98,7 @@ func (h *handler) importUpload(r *http.Request) (HotlineReport, error) {
 	}
 	rows, err := sheet.Open(tmp.Name(), sheet.Options{})
 	if err != nil {
-		return HotlineReport{}, sheetError(err)
+		return HotlineReport{}, sheet.AsError(err)
 	}
 	defer rows.Close()
 	return h.svc.ImportHotline(r.Context(), rows, opt)

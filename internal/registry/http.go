@@ -65,6 +65,7 @@ func Routes(srv *web.Server, svc *Service) {
 	}
 	srv.Handle(web.Route{Pattern: "POST /api/v1/registry/residents/{id}/visits", MaxBody: maxVisitBody}, h.apiRecordVisit)
 	pageRoutes(h)
+	importRoutes(h)
 }
 
 // pathID reads the {name} wildcard as an id.

@@ -95,17 +95,25 @@ func NewRenderer(c *i18n.Catalog, static fs.FS, base TemplateSet, sets ...Templa
 			}
 		}
 	}
-	for _, set := range append([]TemplateSet{base}, sets...) {
+	for i, set := range append([]TemplateSet{base}, sets...) {
 		files, err := fs.Glob(set.FS, path.Join(set.Dir, "*.html"))
 		if err != nil {
 			return nil, err
+		}
+		// A module's own partials (_*.html) serve its pages only; the base
+		// set's are in the layout already.
+		setLayout := layout
+		if i > 0 {
+			if setLayout, err = withPartials(layout, set.FS, files, c); err != nil {
+				return nil, err
+			}
 		}
 		for _, f := range files {
 			name := path.Base(f)
 			if name == "layout.html" || strings.HasPrefix(name, "_") {
 				continue
 			}
-			t, err := layout.Clone()
+			t, err := setLayout.Clone()
 			if err != nil {
 				return nil, err
 			}
@@ -116,6 +124,22 @@ func NewRenderer(c *i18n.Catalog, static fs.FS, base TemplateSet, sets ...Templa
 		}
 	}
 	return r, nil
+}
+
+// withPartials is a copy of layout with the partials (_*.html) among files.
+func withPartials(layout *template.Template, fsys fs.FS, files []string, c *i18n.Catalog) (*template.Template, error) {
+	t, err := layout.Clone()
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		if strings.HasPrefix(path.Base(f), "_") {
+			if err := parseInto(t, fsys, f, c); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return t, nil
 }
 
 // China Standard Time has no daylight saving; a fixed zone avoids needing
