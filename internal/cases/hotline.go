@@ -16,6 +16,7 @@ import (
 
 	"github.com/linli/linli/internal/area"
 	"github.com/linli/linli/internal/platform/auth"
+	"github.com/linli/linli/internal/platform/db"
 	"github.com/linli/linli/internal/platform/errs"
 	"github.com/linli/linli/internal/platform/geo"
 	"github.com/linli/linli/internal/platform/sheet"
@@ -321,7 +322,7 @@ func (s *Service) knownTickets(ctx context.Context, tickets []ticket) (map[strin
 			args = append(args, t.nc.ExternalID)
 			ph[i] = "$" + strconv.Itoa(i+2)
 		}
-		ids, err := scanStrings(ctx, s, "SELECT external_id FROM cases WHERE channel = $1 AND external_id IN ("+
+		ids, err := db.All(ctx, s.db.Q(ctx), scanString, "SELECT external_id FROM cases WHERE channel = $1 AND external_id IN ("+
 			strings.Join(ph, ", ")+")", args...)
 		if err != nil {
 			return nil, err
@@ -331,23 +332,6 @@ func (s *Service) knownTickets(ctx context.Context, tickets []ticket) (map[strin
 		}
 	}
 	return known, nil
-}
-
-func scanStrings(ctx context.Context, s *Service, query string, args ...any) ([]string, error) {
-	rows, err := s.db.Q(ctx).QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		v, err := scanString(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
 }
 
 // ticket is a row ready to import.

@@ -185,7 +185,7 @@ func containsNumber(numbers []string, n string) bool {
 // communityCategories are the codes of the categories whose cases are
 // withheld from public view (see PublicCase.Withheld).
 func (s *Service) communityCategories(ctx context.Context) (map[string]bool, error) {
-	codes, err := scanStrings(ctx, s, "SELECT code FROM case_categories WHERE kind = 'community'")
+	codes, err := db.All(ctx, s.db.Q(ctx), scanString, "SELECT code FROM case_categories WHERE kind = 'community'")
 	out := make(map[string]bool, len(codes))
 	for _, c := range codes {
 		out[c] = true

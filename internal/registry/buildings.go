@@ -213,11 +213,7 @@ func (s *Service) Buildings(ctx context.Context, q BuildingQuery) (Page[Building
 	}
 	q.Limit = limitOf(q.Limit)
 	items, err := s.store.buildings(ctx, p, q)
-	page := Page[Building]{Items: items}
-	if len(items) == q.Limit {
-		page.NextCursor = strconv.FormatInt(items[len(items)-1].ID, 10)
-	}
-	return page, err
+	return pageOf(items, q.Limit, func(x Building) int64 { return x.ID }), err
 }
 
 func (in *RoomInput) validate() error {

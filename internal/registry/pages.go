@@ -79,6 +79,16 @@ func (h *handler) common(ctx context.Context, section string) (map[string]any, e
 		"CanVisit": p.CanAnywhere(auth.RegistryVisit)}, nil
 }
 
+// pageData is common's data with formErr, when it is the user's to mend,
+// shown on the page.
+func (h *handler) pageData(ctx context.Context, section string, formErr error) (map[string]any, error) {
+	data, err := h.common(ctx, section)
+	if err != nil {
+		return nil, err
+	}
+	return data, h.formError(ctx, data, formErr)
+}
+
 func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data map[string]any) error {
 	return h.srv.RenderStatus(w, r, status, name, web.PageData{Title: title, Data: data})
 }
@@ -118,11 +128,8 @@ func nextLink(r *http.Request, cursor string) string {
 
 func (h *handler) residentForm(w http.ResponseWriter, r *http.Request, status int, in ResidentInput, id int64, formErr error) error {
 	ctx := r.Context()
-	data, err := h.common(ctx, "residents")
+	data, err := h.pageData(ctx, "residents", formErr)
 	if err != nil {
-		return err
-	}
-	if err := h.formError(ctx, data, formErr); err != nil {
 		return err
 	}
 	groups, err := h.svc.Groups(ctx)
@@ -383,11 +390,8 @@ func (h *handler) buildingsPage(w http.ResponseWriter, r *http.Request) error {
 
 func (h *handler) renderBuildings(w http.ResponseWriter, r *http.Request, status int, in BuildingInput, formErr error) error {
 	ctx := r.Context()
-	data, err := h.common(ctx, "buildings")
+	data, err := h.pageData(ctx, "buildings", formErr)
 	if err != nil {
-		return err
-	}
-	if err := h.formError(ctx, data, formErr); err != nil {
 		return err
 	}
 	q := r.URL.Query()
@@ -481,11 +485,8 @@ func (h *handler) placesPage(w http.ResponseWriter, r *http.Request) error {
 
 func (h *handler) renderPlaces(w http.ResponseWriter, r *http.Request, status int, in PlaceInput, formErr error) error {
 	ctx := r.Context()
-	data, err := h.common(ctx, "places")
+	data, err := h.pageData(ctx, "places", formErr)
 	if err != nil {
-		return err
-	}
-	if err := h.formError(ctx, data, formErr); err != nil {
 		return err
 	}
 	q := r.URL.Query()
@@ -524,11 +525,8 @@ func (h *handler) componentsPage(w http.ResponseWriter, r *http.Request) error {
 
 func (h *handler) renderComponents(w http.ResponseWriter, r *http.Request, status int, in ComponentInput, formErr error) error {
 	ctx := r.Context()
-	data, err := h.common(ctx, "components")
+	data, err := h.pageData(ctx, "components", formErr)
 	if err != nil {
-		return err
-	}
-	if err := h.formError(ctx, data, formErr); err != nil {
 		return err
 	}
 	q := r.URL.Query()
@@ -715,11 +713,8 @@ func (h *handler) patrolsPage(w http.ResponseWriter, r *http.Request) error {
 
 func (h *handler) renderPatrols(w http.ResponseWriter, r *http.Request, status int, formErr error) error {
 	ctx := r.Context()
-	data, err := h.common(ctx, "patrols")
+	data, err := h.pageData(ctx, "patrols", formErr)
 	if err != nil {
-		return err
-	}
-	if err := h.formError(ctx, data, formErr); err != nil {
 		return err
 	}
 	ps, err := h.svc.Patrols(ctx, 50)
@@ -783,11 +778,8 @@ func (h *handler) settingsPage(w http.ResponseWriter, r *http.Request) error {
 
 func (h *handler) renderSettings(w http.ResponseWriter, r *http.Request, status int, formErr error) error {
 	ctx := r.Context()
-	data, err := h.common(ctx, "settings")
+	data, err := h.pageData(ctx, "settings", formErr)
 	if err != nil {
-		return err
-	}
-	if err := h.formError(ctx, data, formErr); err != nil {
 		return err
 	}
 	levels, err := h.svc.CareLevels(ctx)

@@ -220,11 +220,7 @@ func (s *Service) Places(ctx context.Context, q PlaceQuery) (Page[Place], error)
 	for i := range items {
 		items[i] = s.maskedPlace(items[i])
 	}
-	page := Page[Place]{Items: items}
-	if len(items) == q.Limit {
-		page.NextCursor = strconv.FormatInt(items[len(items)-1].ID, 10)
-	}
-	return page, err
+	return pageOf(items, q.Limit, func(x Place) int64 { return x.ID }), err
 }
 
 // ComponentState is a component's condition.
@@ -399,9 +395,5 @@ func (s *Service) Components(ctx context.Context, q ComponentQuery) (Page[Compon
 	}
 	q.Limit = limitOf(q.Limit)
 	items, err := s.store.components(ctx, p, q)
-	page := Page[Component]{Items: items}
-	if len(items) == q.Limit {
-		page.NextCursor = strconv.FormatInt(items[len(items)-1].ID, 10)
-	}
-	return page, err
+	return pageOf(items, q.Limit, func(x Component) int64 { return x.ID }), err
 }

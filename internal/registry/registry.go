@@ -18,6 +18,7 @@ package registry
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/linli/linli/internal/area"
@@ -169,6 +170,16 @@ func checkPoint(v *errs.Validation, field string, p *Point) {
 type Page[T any] struct {
 	Items      []T    `json:"items"`
 	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// pageOf is a page of items listed by id, with the cursor of the next
+// page when this one is full.
+func pageOf[T any](items []T, limit int, id func(T) int64) Page[T] {
+	page := Page[T]{Items: items}
+	if len(items) == limit && limit > 0 {
+		page.NextCursor = strconv.FormatInt(id(items[len(items)-1]), 10)
+	}
+	return page
 }
 
 func limitOf(n int) int {
