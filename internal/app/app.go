@@ -19,6 +19,7 @@ import (
 
 	"github.com/linli/linli/internal/area"
 	"github.com/linli/linli/internal/cases"
+	"github.com/linli/linli/internal/civic"
 	"github.com/linli/linli/internal/open311"
 	"github.com/linli/linli/internal/platform/account"
 	"github.com/linli/linli/internal/platform/audit"
@@ -32,6 +33,8 @@ import (
 	"github.com/linli/linli/internal/platform/web"
 	"github.com/linli/linli/internal/platform/workcal"
 	"github.com/linli/linli/internal/registry"
+	"github.com/linli/linli/internal/services"
+	"github.com/linli/linli/internal/volunteer"
 	webassets "github.com/linli/linli/web"
 )
 
@@ -49,6 +52,12 @@ type App struct {
 	Registry *registry.Service
 	// Open311 is the GeoReport v2 endpoint and its client keys.
 	Open311 *open311.Server
+	// Services is the one-stop service desk: catalog, facilities, providers.
+	Services *services.Service
+	// Civic is open community affairs and participation.
+	Civic *civic.Service
+	// Volunteers is social organisations, volunteers and their ledgers.
+	Volunteers *volunteer.Service
 	// Calendars is the working-time calendar, editable per year.
 	Calendars *cases.Calendars
 	Notify    *notify.Notifier
@@ -118,6 +127,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Registry = registry.NewService(d, a.Audit, box, a.Areas, a.Now)
 	a.Registry.Cases = a.Cases
 	a.Open311 = open311.New(d, a.Audit, a.Cases, a.Areas, a.Now, open311.Config{})
+	a.Services = services.NewService(d, a.Audit, box, a.Areas, a.Registry, a.Now)
+	a.Civic = civic.NewService(d, a.Audit, box, a.Areas, a.Registry, a.Now)
+	a.Volunteers = volunteer.NewService(d, a.Audit, box, a.Areas, a.Registry, a.Now)
 	return a, nil
 }
 
@@ -141,7 +153,10 @@ func (a *App) buildServer() error {
 		web.TemplateSet{FS: area.Templates, Dir: "templates"},
 		web.TemplateSet{FS: cases.Templates, Dir: "templates"},
 		web.TemplateSet{FS: registry.Templates, Dir: "templates"},
-		web.TemplateSet{FS: open311.Templates, Dir: "templates"})
+		web.TemplateSet{FS: open311.Templates, Dir: "templates"},
+		web.TemplateSet{FS: services.Templates, Dir: "templates"},
+		web.TemplateSet{FS: civic.Templates, Dir: "templates"},
+		web.TemplateSet{FS: volunteer.Templates, Dir: "templates"})
 	if err != nil {
 		return err
 	}
@@ -177,6 +192,9 @@ func (a *App) routes() {
 	cases.CalendarRoutes(s, a.Calendars)
 	registry.Routes(s, a.Registry)
 	a.Open311.Routes(s)
+	services.Routes(s, a.Services)
+	civic.Routes(s, a.Civic)
+	volunteer.Routes(s, a.Volunteers)
 }
 
 // Listen opens the configured address (":0" picks a free port).
@@ -241,5 +259,6 @@ func (a *App) Close() error { return a.DB.Close() }
 
 // Catalog loads the message catalogs of the platform and every module.
 func Catalog() (*i18n.Catalog, error) {
-	return i18n.Load(i18n.Platform, area.Locales, cases.Locales, workcal.Locales, registry.Locales, open311.Locales)
+	return i18n.Load(i18n.Platform, area.Locales, cases.Locales, workcal.Locales, registry.Locales, open311.Locales,
+		services.Locales, civic.Locales, volunteer.Locales)
 }

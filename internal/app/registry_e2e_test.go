@@ -192,6 +192,7 @@ func registryProbes(ids walkIDs) []probe {
 		}, 201, editors, nil},
 		{"POST", fmt.Sprintf("%s/rooms/%d/end", res, ids.link), fixed(`{"to":"2026-01-31"}`), 0, editors, nil},
 		{"POST", res + "/reveal", fixed(`{"reason":"核实身份"}`), 200, editors, nil},
+		{"POST", res + "/account", fixed(`{"user_id":1}`), 0, editors, nil}, // 200 once, then 409: the resident has an account
 		{"GET", res + "/visits", nil, 200, readers, nil},
 		{"POST", res + "/visits", fixed(`{"mode":"phone","finding":"身体尚好"}`), 201, editors, nil},
 		{"GET", "/api/v1/registry/places", nil, 200, readers, nil},

@@ -43,6 +43,7 @@ func Routes(srv *web.Server, svc *Service) {
 		{"POST /api/v1/registry/residents/{id}/rooms", h.apiLinkRoom},
 		{"POST /api/v1/registry/residents/{id}/rooms/{link}/end", h.apiEndLink},
 		{"POST /api/v1/registry/residents/{id}/reveal", h.apiReveal},
+		{"POST /api/v1/registry/residents/{id}/account", h.apiLinkUser},
 		{"GET /api/v1/registry/residents/{id}/visits", h.apiVisits},
 		{"GET /api/v1/registry/places", h.apiPlaces},
 		{"POST /api/v1/registry/places", h.apiCreatePlace},
@@ -309,6 +310,22 @@ func (h *handler) apiReveal(w http.ResponseWriter, r *http.Request) error {
 		}
 		out, err := h.svc.Reveal(r.Context(), id, in.Reason)
 		return reply(w, http.StatusOK, out, err)
+	})
+}
+
+type linkUserJSON struct {
+	UserID int64 `json:"user_id"`
+}
+
+// apiLinkUser ties a resident's login account to their register entry.
+func (h *handler) apiLinkUser(w http.ResponseWriter, r *http.Request) error {
+	return withID(r, func(id int64) error {
+		in, err := decode[linkUserJSON](r)
+		if err != nil {
+			return err
+		}
+		err = h.svc.LinkUser(r.Context(), id, in.UserID)
+		return reply(w, http.StatusOK, map[string]int64{"resident_id": id, "user_id": in.UserID}, err)
 	})
 }
 
