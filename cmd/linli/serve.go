@@ -87,7 +87,7 @@ func serve(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 			return err
 		}
 		printDemo(stdout, accounts)
-		// Seeding hashed seven passwords at 19 MiB each; hand that memory
+		// Seeding hashed eight passwords at 19 MiB each; hand that memory
 		// back now rather than whenever the collector next runs, so that an
 		// idle demo server is small from the start.
 		debug.FreeOSMemory()

@@ -66,14 +66,15 @@ func (a *App) SeedDemo(ctx context.Context) ([]DemoAccount, error) {
 		{Name: "community", Role: auth.CommunityStaff, Area: first},
 		{Name: "gridworker", Role: auth.GridWorker, Area: firstGrid},
 		{Name: "resident", Role: auth.Resident, Area: first},
+		{Name: "overseer", Role: auth.Overseer, Area: first},
 	}
 	displayNames := map[auth.Role]string{
 		auth.Admin: "系统管理员", auth.Supervisor: "考核监督员 周敏", auth.StreetStaff: "街道干部 孙立",
 		auth.DepartmentHandler: "城管科 赵刚", auth.CommunityStaff: "社区书记 王芳",
-		auth.GridWorker: "网格员 李强", auth.Resident: "居民 张桂兰",
+		auth.GridWorker: "网格员 李强", auth.Resident: "居民 张桂兰", auth.Overseer: "监委会委员 陈洁",
 	}
 	// One transaction: a failed seeding leaves the database empty, so the
-	// next start seeds again and prints the accounts. (Hashing the seven
+	// next start seeds again and prints the accounts. (Hashing the eight
 	// passwords inside it holds the writer for ~0.2 s, once, at first start.)
 	err := a.DB.Write(ctx, func(ctx context.Context) error {
 		if err := a.createDemoAreas(ctx, d); err != nil {

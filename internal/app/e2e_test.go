@@ -191,6 +191,7 @@ func TestE2EEachRoleLogsInToItsHomePage(t *testing.T) {
 			{auth.CommunityStaff, "社区工作者", "岱山社区居委会 <small>(370613001001)</small>", 1, false},
 			{auth.GridWorker, "网格员", "岱山社区第一网格 <small>(370613001001001)</small>", 0, false},
 			{auth.Resident, "居民", "岱山社区居委会 <small>(370613001001)</small>", 1, false},
+			{auth.Overseer, "居务监督委员会成员", "岱山社区居委会 <small>(370613001001)</small>", 1, false},
 		}
 		if len(tests) != len(auth.Roles) {
 			t.Fatalf("the table covers %d roles; there are %d", len(tests), len(auth.Roles))

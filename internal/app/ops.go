@@ -70,6 +70,7 @@ var roleLinks = map[auth.Role][]link{
 	auth.StreetStaff:       {{"/cases", "home.link.cases"}, {"/cases/import", "home.link.hotline"}, {"/dashboard", "home.link.dashboard"}, {"/areas", "home.link.street_areas"}, {"/map", "home.link.map"}, {"/registry", "home.link.registry"}},
 	auth.DepartmentHandler: {{"/cases?tab=working", "home.link.my_cases"}, {"/areas", "home.link.areas"}},
 	auth.Supervisor:        {{"/dashboard", "home.link.dashboard"}, {"/cases?tab=all", "home.link.cases"}, {"/areas", "home.link.areas"}, {"/map", "home.link.map"}},
+	auth.Overseer:          {{"/areas", "home.link.my_community"}},
 	auth.Admin: {{"/admin/users", "home.link.users"}, {"/admin/areas", "home.link.admin_areas"},
 		{"/admin/categories", "home.link.categories"}, {"/admin/calendar", "home.link.calendar"}, {"/admin/open311", "home.link.open311"}, {"/cases", "home.link.cases"},
 		{"/dashboard", "home.link.dashboard"}, {"/areas", "home.link.areas"}, {"/map", "home.link.map"}, {"/registry", "home.link.registry"}},

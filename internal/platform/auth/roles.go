@@ -13,11 +13,12 @@ const (
 	StreetStaff       Role = "street_staff"       // 街道工作人员
 	DepartmentHandler Role = "department_handler" // 职能部门处置人员
 	Supervisor        Role = "supervisor"         // 监督考核
+	Overseer          Role = "overseer"           // 居务监督委员会成员
 	Admin             Role = "admin"              // 系统管理员
 )
 
 // Roles lists every role, most local first.
-var Roles = []Role{Resident, GridWorker, CommunityStaff, StreetStaff, DepartmentHandler, Supervisor, Admin}
+var Roles = []Role{Resident, GridWorker, CommunityStaff, StreetStaff, DepartmentHandler, Supervisor, Overseer, Admin}
 
 // ValidRole reports whether r is a known role.
 func ValidRole(r Role) bool { return slices.Contains(Roles, r) }
@@ -47,20 +48,37 @@ const (
 	RegistryReveal Perm = "registry.reveal" // see an ID or phone number in clear, with a reason that is audited
 	RegistryVisit  Perm = "registry.visit"  // record visits (走访) and patrols (巡查)
 	RegistryConfig Perm = "registry.config" // visit frequencies and the list of special groups
+
+	ServiceRead   Perm = "service.read"   // see applications, bookings, needs and matches in the area
+	ServiceManage Perm = "service.manage" // keep the catalog, facilities and providers
+	ServiceHandle Perm = "service.handle" // handle applications (代办 too), approve bookings, match needs
+
+	CivicRead     Perm = "civic.read"     // see drafts, voter lists (who voted, never how) and unanswered questions
+	CivicPublish  Perm = "civic.publish"  // publish and correct disclosures, answer questions
+	CivicModerate Perm = "civic.moderate" // moderate topics, hold meetings and votes, enter paper ballots
+	CivicOversee  Perm = "civic.oversee"  // record the supervision committee's opinion on an item
+
+	VolunteerRead   Perm = "volunteer.read"   // see organisations, volunteers, activities and ledgers in the area
+	VolunteerManage Perm = "volunteer.manage" // verify volunteers, run activities, confirm hours, keep the reward shelf
 )
 
 // rolePerms is the permission matrix. Each grant gives its role's
 // permissions within the grant's area subtree.
 var rolePerms = map[Role][]Perm{
-	Resident:          {AreaRead},
-	GridWorker:        {AreaRead, CaseRead, CaseReport, CaseVerify, RegistryRead, RegistryEdit, RegistryReveal, RegistryVisit},
-	CommunityStaff:    {AreaRead, GridAssign, CaseRead, CaseReport, CaseAccept, CaseDispatch, CaseVerify, CaseCallback, RegistryRead, RegistryEdit, RegistryReveal, RegistryVisit},
-	StreetStaff:       {AreaRead, GridAssign, CaseRead, CaseReport, CaseAccept, CaseDispatch, CaseVerify, CaseCallback, RegistryRead},
-	DepartmentHandler: {AreaRead, CaseRead, CaseHandle},
-	Supervisor:        {AreaRead, AuditRead, CaseRead},
+	Resident: {AreaRead},
+	GridWorker: {AreaRead, CaseRead, CaseReport, CaseVerify, RegistryRead, RegistryEdit, RegistryReveal, RegistryVisit,
+		ServiceRead, ServiceHandle, VolunteerRead},
+	CommunityStaff: {AreaRead, GridAssign, CaseRead, CaseReport, CaseAccept, CaseDispatch, CaseVerify, CaseCallback, RegistryRead, RegistryEdit, RegistryReveal, RegistryVisit,
+		ServiceRead, ServiceManage, ServiceHandle, CivicRead, CivicPublish, CivicModerate, VolunteerRead, VolunteerManage},
+	StreetStaff: {AreaRead, GridAssign, CaseRead, CaseReport, CaseAccept, CaseDispatch, CaseVerify, CaseCallback, RegistryRead,
+		ServiceRead, ServiceManage, CivicRead, VolunteerRead},
+	DepartmentHandler: {AreaRead, CaseRead, CaseHandle, ServiceRead, ServiceHandle},
+	Supervisor:        {AreaRead, AuditRead, CaseRead, ServiceRead, CivicRead, VolunteerRead},
+	Overseer:          {AreaRead, CivicRead, CivicOversee},
 	Admin: {AreaRead, AreaManage, UserManage, AuditRead, MetricsRead, GridAssign,
 		CaseRead, CaseReport, CaseAccept, CaseDispatch, CaseHandle, CaseVerify, CaseCallback,
-		RegistryRead, RegistryEdit, RegistryReveal, RegistryVisit, RegistryConfig},
+		RegistryRead, RegistryEdit, RegistryReveal, RegistryVisit, RegistryConfig,
+		ServiceRead, ServiceManage, ServiceHandle, CivicRead, CivicPublish, CivicModerate, CivicOversee, VolunteerRead, VolunteerManage},
 }
 
 // Scope limits what an API token may do, on top of its user's grants.
