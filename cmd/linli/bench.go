@@ -34,6 +34,9 @@ func bench(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	if len(args) > 0 && args[0] == "import" {
 		return benchImport(ctx, args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "backup" {
+		return benchBackup(ctx, args[1:], stdout)
+	}
 	if len(args) > 0 && args[0] == "crash" {
 		return benchCrash(ctx, args[1:], stdout, stderr)
 	}
@@ -44,6 +47,7 @@ func bench(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		return usageErr("用法 / usage:\n  linli bench write [--clients 32] [--duration 5s] [--db postgres://…]\n" +
 			"  linli bench intake [--clients 32] [--duration 10s] [--rate 1000] [--db postgres://…] [--cpuprofile F]\n" +
 			"  linli bench import --rows N [--format csv|xlsx] [--db postgres://…] [--export] [--keep-indexes] [--cpuprofile F]\n" +
+			"  linli bench backup [--cases 1000000] [--dir D]\n" +
 			"  linli bench crash [--kills 20] [--clients 4] [--db postgres://…] [--seed N]\n" +
 			"  linli bench locate --polygons F.geojson | --hex N  [--points 1000000] [--seed 1]")
 	}

@@ -38,6 +38,8 @@ const usage = `linli — 邻里 社区网格化管理服务平台 / community gr
   import     导入 / import: areas (GeoJSON boundaries), hotline (12345 tickets, CSV or xlsx)
   token      API 令牌 / API tokens: create
   audit      审计日志 / audit log: verify
+  backup     备份 / back up a running SQLite deployment: --to FILE
+  restore    恢复 / restore a stopped SQLite deployment: --from FILE
   bench      性能测试 / benchmarks: write, locate, intake
   open311    Open311 接口 / Open311 GeoReport v2: key create|list|revoke, pull, bench
   replay     历史回放 / replay a city's 311 history in simulated time (Boston by default)
@@ -59,6 +61,8 @@ var commands = map[string]command{
 	"user":    user,
 	"token":   token,
 	"audit":   auditCmd,
+	"backup":  backupCmd,
+	"restore": restoreCmd,
 	"area":    areaCmd,
 	"import":  importCmd,
 	"bench":   bench,
