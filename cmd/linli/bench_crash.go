@@ -213,7 +213,7 @@ func (s *crashServer) start(ctx context.Context) error {
 	}
 	defer logFile.Close()
 	s.cmd = exec.Command(exe, "serve", "--demo", "--db", s.cfg.DB, "--key-file", s.cfg.KeyFile,
-		"--addr", s.addr, "--log-level", "warn")
+		"--addr", s.addr, "--log-level", "warn", "--public-write-rate", "0") // the clients share one address
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	if err := s.cmd.Start(); err != nil {
 		return err

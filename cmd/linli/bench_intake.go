@@ -235,6 +235,7 @@ func startLinli(ctx context.Context, o intakeOptions) (*linliServer, error) {
 	cfg := config.Default()
 	cfg.DB, cfg.SQLiteSync, cfg.Addr = "sqlite:"+filepath.Join(o.dir, "linli.db"), "FULL", "127.0.0.1:0"
 	cfg.KeyFile = filepath.Join(o.dir, "linli.key")
+	cfg.UserWriteRate, cfg.PublicWriteRate = 0, 0 // the load comes from one address, on purpose
 	s := &linliServer{drop: func() {}}
 	if o.dsn != "" {
 		dsn, drop, err := freshSchema(ctx, o.dsn)

@@ -163,6 +163,7 @@ func (a *App) buildServer() error {
 	a.Metrics = prometheus.NewRegistry()
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s := web.NewServer(a.Catalog, render, a.Auth, a.Log, a.Metrics)
+	s.Limits.MaxInFlight, s.Limits.UserWrites, s.Limits.PublicWrites = a.Cfg.MaxInFlight, a.Cfg.UserWriteRate, a.Cfg.PublicWriteRate
 	if a.Cfg.MapTiles != "" {
 		origin, err := config.TileOrigin(a.Cfg.MapTiles)
 		if err != nil {

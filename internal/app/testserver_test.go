@@ -31,13 +31,20 @@ type testServer struct {
 	Accounts map[auth.Role]DemoAccount
 }
 
-// startServer starts Linli on dsn and stops it when t ends.
-func startServer(t *testing.T, dsn string) *testServer {
+// startServer starts Linli on dsn and stops it when t ends; configure
+// changes the test configuration.
+func startServer(t *testing.T, dsn string, configure ...func(*config.Config)) *testServer {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DB = dsn
 	cfg.Addr = "127.0.0.1:0"
 	cfg.KeyFile = filepath.Join(t.TempDir(), "linli.key") // never in the source tree (PostgreSQL runs)
+	// Every test client writes from 127.0.0.1, as fast as it can: the
+	// per-client rates are tested on their own (TestE2EWriteRates).
+	cfg.UserWriteRate, cfg.PublicWriteRate = 0, 0
+	for _, c := range configure {
+		c(&cfg)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := New(ctx, cfg, testLogger(t))
 	if err != nil {

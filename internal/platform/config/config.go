@@ -40,12 +40,19 @@ type Config struct {
 	// SMTP relays e-mail to reporters who left an address.
 	SMTP     string // smtp://user:password@host:port; empty: no e-mail
 	SMTPFrom string
+	// MaxInFlight bounds the requests a node runs at once; more wait
+	// briefly, then get 503 (0: no bound).
+	MaxInFlight int
+	// UserWriteRate and PublicWriteRate limit writes per second per account
+	// and per IP without a login (0: no limit).
+	UserWriteRate, PublicWriteRate float64
 }
 
 // Default is the configuration of a fresh checkout.
 func Default() Config {
 	return Config{DB: "sqlite:./linli-data/linli.db", Addr: "127.0.0.1:8080", LogFormat: "text",
-		LogLevel: "info", SQLiteSync: "FULL", Shutdown: 15 * time.Second}
+		LogLevel: "info", SQLiteSync: "FULL", Shutdown: 15 * time.Second,
+		MaxInFlight: 256, UserWriteRate: 10, PublicWriteRate: 5}
 }
 
 // Env names the environment variable of a flag: --db → LINLI_DB.
@@ -75,6 +82,9 @@ func (c *Config) RegisterServe(fs *flag.FlagSet) {
 	str(fs, &c.WebhookSecret, "webhook-secret", "shared secret that signs the webhook (at least 16 characters)")
 	str(fs, &c.SMTP, "smtp", "SMTP relay for e-mail to reporters: smtp://user:password@host:port (empty: no e-mail)")
 	str(fs, &c.SMTPFrom, "smtp-from", "sender address of that e-mail")
+	num(fs, &c.MaxInFlight, "max-inflight", "requests run at once; more wait up to 0.2 s, then get 503 (0: no bound)")
+	num(fs, &c.UserWriteRate, "user-write-rate", "writes per second per account, bursts of 5 s allowed (0: no limit)")
+	num(fs, &c.PublicWriteRate, "public-write-rate", "writes per second per IP without a login, e.g. reports and logins (0: no limit)")
 }
 
 func str(fs *flag.FlagSet, p *string, name, usage string) {
@@ -90,6 +100,34 @@ func boolean(fs *flag.FlagSet, p *bool, name, usage string) {
 		*p = err == nil && b
 	}
 	fs.BoolVar(p, name, *p, usage+" ["+Env(name)+"]")
+}
+
+// num registers an int or float64 flag.
+func num[T int | float64](fs *flag.FlagSet, p *T, name, usage string) {
+	if v, ok := os.LookupEnv(Env(name)); ok {
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			*p = T(f)
+		}
+	}
+	fs.Var(&numFlag[T]{p}, name, usage+" ["+Env(name)+"]")
+}
+
+type numFlag[T int | float64] struct{ p *T }
+
+func (f *numFlag[T]) String() string {
+	if f.p == nil {
+		return "0"
+	}
+	return strconv.FormatFloat(float64(*f.p), 'g', -1, 64)
+}
+
+func (f *numFlag[T]) Set(s string) error {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v < 0 {
+		return fmt.Errorf("want a number ≥ 0, got %q", s)
+	}
+	*f.p = T(v)
+	return nil
 }
 
 func dur(fs *flag.FlagSet, p *time.Duration, name, usage string) {
@@ -126,6 +164,9 @@ func (c *Config) Check() error {
 		if len(c.WebhookSecret) < 16 {
 			return fmt.Errorf("--webhook-secret: at least 16 characters are needed to sign the webhook")
 		}
+	}
+	if c.MaxInFlight < 0 || c.UserWriteRate < 0 || c.PublicWriteRate < 0 {
+		return fmt.Errorf("--max-inflight, --user-write-rate and --public-write-rate must be 0 (off) or more")
 	}
 	if c.Addr != "" {
 		if _, _, err := net.SplitHostPort(c.Addr); err != nil {

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -73,18 +74,29 @@ type Server struct {
 	SecureCookies bool
 	// ImageOrigins may serve images besides this site (map tiles).
 	ImageOrigins []string
+	// Limits bound concurrent requests and per-client write rates; set
+	// before the first request.
+	Limits Limits
+
+	shed, throttled prometheus.Counter
+	build           sync.Once
+	chain           http.Handler
 }
 
 // NewServer returns a server with no routes.
 func NewServer(c *i18n.Catalog, r *Renderer, a Authenticator, log *slog.Logger, reg prometheus.Registerer) *Server {
-	s := &Server{mux: http.NewServeMux(), catalog: c, render: r, auth: a, log: log}
+	s := &Server{mux: http.NewServeMux(), catalog: c, render: r, auth: a, log: log, Limits: DefaultLimits()}
+	s.shed = prometheus.NewCounter(prometheus.CounterOpts{Name: "linli_http_shed_total",
+		Help: "Requests answered 503 because the node was at its limit of concurrent requests."})
+	s.throttled = prometheus.NewCounter(prometheus.CounterOpts{Name: "linli_http_throttled_total",
+		Help: "Writes answered 429 because their client was over its rate."})
 	s.metrics = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "linli_http_request_duration_seconds",
 		Help:    "Time to answer HTTP requests, by route pattern and status.",
 		Buckets: []float64{.001, .0025, .005, .01, .02, .05, .1, .25, .5, 1, 2.5},
 	}, []string{"route", "code"})
 	if reg != nil {
-		reg.MustRegister(s.metrics)
+		reg.MustRegister(s.metrics, s.shed, s.throttled)
 	}
 	return s
 }
@@ -120,11 +132,15 @@ func (s *Server) Handle(rt Route, h HandlerFunc) {
 
 // ServeHTTP runs the middleware chain, outermost first.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.handler().ServeHTTP(w, r)
+	s.Handler().ServeHTTP(w, r)
 }
 
-// Handler returns the server wrapped in its middleware.
-func (s *Server) Handler() http.Handler { return s.handler() }
+// Handler returns the server wrapped in its middleware, built once: the
+// admission control and the rate buckets are state shared by all requests.
+func (s *Server) Handler() http.Handler {
+	s.build.Do(func() { s.chain = s.handler() })
+	return s.chain
+}
 
 func (s *Server) handler() http.Handler {
 	cop := http.NewCrossOriginProtection()
@@ -132,8 +148,10 @@ func (s *Server) handler() http.Handler {
 		s.Error(w, r, errs.E(errs.Forbidden, "err.csrf"))
 	}))
 	var h http.Handler = s.mux
+	h = s.withWriteLimits(h)
 	h = s.withPrincipal(h)
 	h = cop.Handler(h)
+	h = s.withAdmission(h)
 	h = s.withLang(h)
 	h = s.withRecover(h)
 	h = securityHeaders(h, s.ImageOrigins)
