@@ -42,6 +42,7 @@ const usage = `linli — 邻里 社区网格化管理服务平台 / community gr
   restore    恢复 / restore a stopped SQLite deployment: --from FILE
   bench      性能测试 / benchmarks: write, locate, intake
   open311    Open311 接口 / Open311 GeoReport v2: key create|list|revoke, pull, bench
+  civic      居务公开 / open affairs: verify (the disclosures' hash chain)
   replay     历史回放 / replay a city's 311 history in simulated time (Boston by default)
   version    版本 / print the version
 
@@ -68,6 +69,7 @@ var commands = map[string]command{
 	"bench":   bench,
 	"replay":  replay,
 	"open311": open311Cmd,
+	"civic":   civicCmd,
 	"version": version,
 }
 
