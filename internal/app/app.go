@@ -130,6 +130,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Services = services.NewService(d, a.Audit, box, a.Areas, a.Registry, a.Now)
 	a.Civic = civic.NewService(d, a.Audit, box, a.Areas, a.Registry, a.Now)
 	a.Volunteers = volunteer.NewService(d, a.Audit, box, a.Areas, a.Registry, a.Now)
+	a.Volunteers.Jobs(a.Jobs) // stars after their notice period, expired points written off: daily
 	return a, nil
 }
 

@@ -30,19 +30,6 @@ func civicID(t *testing.T, what string, r response, status int) int64 {
 	return v.ID
 }
 
-// linkDemoResident ties the demo resident account to an adult of the
-// register who has a household, as the desk would.
-func linkDemoResident(t *testing.T, s *testServer, staff *client) {
-	t.Helper()
-	user := s.count(t, "SELECT id FROM users WHERE name = 'resident'")
-	resident := s.count(t, `SELECT MIN(id) FROM registry_residents WHERE household_id IS NOT NULL AND birth_date < '1990-01-01'
-		AND area_path LIKE (SELECT path FROM areas WHERE code = '`+workerGrid+`') || '%'`)
-	r := staff.jsonCall("POST", fmt.Sprintf("/api/v1/registry/residents/%d/account", resident), fmt.Sprintf(`{"user_id":%d}`, user))
-	if r.Status >= 300 {
-		t.Fatalf("linking the resident: %d %s", r.Status, snippet(r.Body))
-	}
-}
-
 // Open affairs over HTTP: staff publish and correct a notice; anyone reads
 // the board, its chain head and the check page without logging in; a
 // resident votes once on their phone, comments (escaped) and asks; the
@@ -85,8 +72,7 @@ func TestE2ECivic(t *testing.T) {
 		mustStatus(t, "english board", anon.get("/civic/community/"+civicCommunity+"?lang=en"), http.StatusOK)
 		mustStatus(t, "unknown community", anon.get("/civic/community/999999999999"), http.StatusNotFound)
 
-		linkDemoResident(t, s, staff)
-		resident := s.login(t, auth.Resident)
+		resident := s.login(t, auth.Resident) // linked by the demo to an adult heading a household
 		now := time.Now().UTC()
 		vote := civicID(t, "create vote", staff.jsonCall("POST", "/api/v1/civic/votes", fmt.Sprintf(`{"community":"%s","title":"是否加装电梯",
 			"options":["同意","不同意"],"rule":"household","secret":true,"opens_at":%q,"closes_at":%q}`, civicCommunity,

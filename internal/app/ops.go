@@ -64,17 +64,17 @@ type link struct {
 // roleLinks lists, per role, the pages that exist for it today. Modules
 // add theirs as they land.
 var roleLinks = map[auth.Role][]link{
-	auth.Resident:          {{"/report", "home.link.report"}, {"/areas", "home.link.my_community"}, {"/civic", "home.link.civic"}},
-	auth.GridWorker:        {{"/report", "home.link.report"}, {"/cases?tab=verify", "home.link.verify"}, {"/areas", "home.link.my_grids"}, {"/map", "home.link.map"}, {"/registry/visits", "home.link.visits"}, {"/registry", "home.link.registry"}},
-	auth.CommunityStaff:    {{"/cases", "home.link.cases"}, {"/cases/import", "home.link.hotline"}, {"/dashboard", "home.link.dashboard"}, {"/areas", "home.link.community_areas"}, {"/map", "home.link.map"}, {"/registry", "home.link.registry"}, {"/civic", "home.link.civic"}},
-	auth.StreetStaff:       {{"/cases", "home.link.cases"}, {"/cases/import", "home.link.hotline"}, {"/dashboard", "home.link.dashboard"}, {"/areas", "home.link.street_areas"}, {"/map", "home.link.map"}, {"/registry", "home.link.registry"}, {"/civic", "home.link.civic"}},
+	auth.Resident:          {{"/report", "home.link.report"}, {"/areas", "home.link.my_community"}, {"/civic", "home.link.civic"}, {"/volunteer", "home.link.volunteer"}},
+	auth.GridWorker:        {{"/report", "home.link.report"}, {"/cases?tab=verify", "home.link.verify"}, {"/areas", "home.link.my_grids"}, {"/map", "home.link.map"}, {"/registry/visits", "home.link.visits"}, {"/registry", "home.link.registry"}, {"/volunteer", "home.link.volunteer"}},
+	auth.CommunityStaff:    {{"/cases", "home.link.cases"}, {"/cases/import", "home.link.hotline"}, {"/dashboard", "home.link.dashboard"}, {"/areas", "home.link.community_areas"}, {"/map", "home.link.map"}, {"/registry", "home.link.registry"}, {"/civic", "home.link.civic"}, {"/volunteer", "home.link.volunteer"}},
+	auth.StreetStaff:       {{"/cases", "home.link.cases"}, {"/cases/import", "home.link.hotline"}, {"/dashboard", "home.link.dashboard"}, {"/areas", "home.link.street_areas"}, {"/map", "home.link.map"}, {"/registry", "home.link.registry"}, {"/civic", "home.link.civic"}, {"/volunteer", "home.link.volunteer"}, {"/volunteer/report", "home.link.volunteer_report"}},
 	auth.DepartmentHandler: {{"/cases?tab=working", "home.link.my_cases"}, {"/areas", "home.link.areas"}},
-	auth.Supervisor:        {{"/dashboard", "home.link.dashboard"}, {"/cases?tab=all", "home.link.cases"}, {"/areas", "home.link.areas"}, {"/map", "home.link.map"}, {"/civic", "home.link.civic"}},
+	auth.Supervisor:        {{"/dashboard", "home.link.dashboard"}, {"/cases?tab=all", "home.link.cases"}, {"/areas", "home.link.areas"}, {"/map", "home.link.map"}, {"/civic", "home.link.civic"}, {"/volunteer", "home.link.volunteer"}, {"/volunteer/report", "home.link.volunteer_report"}},
 	auth.Overseer:          {{"/areas", "home.link.my_community"}, {"/civic", "home.link.civic"}},
 	auth.Admin: {{"/admin/users", "home.link.users"}, {"/admin/areas", "home.link.admin_areas"},
 		{"/admin/categories", "home.link.categories"}, {"/admin/calendar", "home.link.calendar"}, {"/admin/open311", "home.link.open311"}, {"/cases", "home.link.cases"},
 		{"/dashboard", "home.link.dashboard"}, {"/areas", "home.link.areas"}, {"/map", "home.link.map"}, {"/registry", "home.link.registry"},
-		{"/civic", "home.link.civic"}},
+		{"/civic", "home.link.civic"}, {"/volunteer", "home.link.volunteer"}, {"/volunteer/report", "home.link.volunteer_report"}},
 }
 
 func (a *App) home(w http.ResponseWriter, r *http.Request) error {
