@@ -128,6 +128,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Registry.Cases = a.Cases
 	a.Open311 = open311.New(d, a.Audit, a.Cases, a.Areas, a.Now, open311.Config{})
 	a.Services = services.NewService(d, a.Audit, box, a.Areas, a.Registry, a.Now)
+	a.Services.Calendar = a.Calendars // application deadlines in working days
 	a.Civic = civic.NewService(d, a.Audit, box, a.Areas, a.Registry, a.Now)
 	a.Volunteers = volunteer.NewService(d, a.Audit, box, a.Areas, a.Registry, a.Now)
 	a.Volunteers.Jobs(a.Jobs) // stars after their notice period, expired points written off: daily
@@ -257,7 +258,12 @@ func (a *App) housekeeping(ctx context.Context) {
 }
 
 // Close releases the database; queued writes are answered first.
-func (a *App) Close() error { return a.DB.Close() }
+func (a *App) Close() error {
+	if a.Services != nil {
+		a.Services.Wait() // a population recount in the background
+	}
+	return a.DB.Close()
+}
 
 // Catalog loads the message catalogs of the platform and every module.
 func Catalog() (*i18n.Catalog, error) {

@@ -104,7 +104,10 @@ func (a *App) SeedDemo(ctx context.Context) ([]DemoAccount, error) {
 			return err
 		}
 		// Organisations, a team, two coming activities and a reward shelf.
-		return a.Volunteers.SeedDemo(ctx, first)
+		if err := a.Volunteers.SeedDemo(ctx, first); err != nil {
+			return err
+		}
+		return a.Services.SeedDemo(ctx)
 	})
 	if err != nil {
 		return nil, err

@@ -64,17 +64,51 @@ type link struct {
 // roleLinks lists, per role, the pages that exist for it today. Modules
 // add theirs as they land.
 var roleLinks = map[auth.Role][]link{
-	auth.Resident:          {{"/report", "home.link.report"}, {"/areas", "home.link.my_community"}, {"/civic", "home.link.civic"}, {"/volunteer", "home.link.volunteer"}},
-	auth.GridWorker:        {{"/report", "home.link.report"}, {"/cases?tab=verify", "home.link.verify"}, {"/areas", "home.link.my_grids"}, {"/map", "home.link.map"}, {"/registry/visits", "home.link.visits"}, {"/registry", "home.link.registry"}, {"/volunteer", "home.link.volunteer"}},
-	auth.CommunityStaff:    {{"/cases", "home.link.cases"}, {"/cases/import", "home.link.hotline"}, {"/dashboard", "home.link.dashboard"}, {"/areas", "home.link.community_areas"}, {"/map", "home.link.map"}, {"/registry", "home.link.registry"}, {"/civic", "home.link.civic"}, {"/volunteer", "home.link.volunteer"}},
-	auth.StreetStaff:       {{"/cases", "home.link.cases"}, {"/cases/import", "home.link.hotline"}, {"/dashboard", "home.link.dashboard"}, {"/areas", "home.link.street_areas"}, {"/map", "home.link.map"}, {"/registry", "home.link.registry"}, {"/civic", "home.link.civic"}, {"/volunteer", "home.link.volunteer"}, {"/volunteer/report", "home.link.volunteer_report"}},
-	auth.DepartmentHandler: {{"/cases?tab=working", "home.link.my_cases"}, {"/areas", "home.link.areas"}},
-	auth.Supervisor:        {{"/dashboard", "home.link.dashboard"}, {"/cases?tab=all", "home.link.cases"}, {"/areas", "home.link.areas"}, {"/map", "home.link.map"}, {"/civic", "home.link.civic"}, {"/volunteer", "home.link.volunteer"}, {"/volunteer/report", "home.link.volunteer_report"}},
-	auth.Overseer:          {{"/areas", "home.link.my_community"}, {"/civic", "home.link.civic"}},
-	auth.Admin: {{"/admin/users", "home.link.users"}, {"/admin/areas", "home.link.admin_areas"},
-		{"/admin/categories", "home.link.categories"}, {"/admin/calendar", "home.link.calendar"}, {"/admin/open311", "home.link.open311"}, {"/cases", "home.link.cases"},
-		{"/dashboard", "home.link.dashboard"}, {"/areas", "home.link.areas"}, {"/map", "home.link.map"}, {"/registry", "home.link.registry"},
-		{"/civic", "home.link.civic"}, {"/volunteer", "home.link.volunteer"}, {"/volunteer/report", "home.link.volunteer_report"}},
+	auth.Resident: {
+		{"/report", "home.link.report"}, {"/areas", "home.link.my_community"}, {"/civic", "home.link.civic"},
+		{"/volunteer", "home.link.volunteer"}, {"/services", "home.link.services"},
+	},
+	auth.GridWorker: {
+		{"/report", "home.link.report"}, {"/cases?tab=verify", "home.link.verify"},
+		{"/areas", "home.link.my_grids"}, {"/map", "home.link.map"}, {"/registry/visits", "home.link.visits"},
+		{"/registry", "home.link.registry"}, {"/volunteer", "home.link.volunteer"},
+		{"/services", "home.link.services"},
+	},
+	auth.CommunityStaff: {
+		{"/cases", "home.link.cases"}, {"/cases/import", "home.link.hotline"},
+		{"/dashboard", "home.link.dashboard"}, {"/areas", "home.link.community_areas"}, {"/map", "home.link.map"},
+		{"/registry", "home.link.registry"}, {"/civic", "home.link.civic"}, {"/volunteer", "home.link.volunteer"},
+		{"/services", "home.link.services"}, {"/services/desk", "home.link.service_desk"},
+	},
+	auth.StreetStaff: {
+		{"/cases", "home.link.cases"}, {"/cases/import", "home.link.hotline"},
+		{"/dashboard", "home.link.dashboard"}, {"/areas", "home.link.street_areas"}, {"/map", "home.link.map"},
+		{"/registry", "home.link.registry"}, {"/civic", "home.link.civic"}, {"/volunteer", "home.link.volunteer"},
+		{"/volunteer/report", "home.link.volunteer_report"}, {"/services", "home.link.services"},
+		{"/services/desk", "home.link.service_desk"}, {"/services/gaps", "home.link.service_gaps"},
+	},
+	auth.DepartmentHandler: {
+		{"/cases?tab=working", "home.link.my_cases"}, {"/areas", "home.link.areas"},
+		{"/services/desk", "home.link.service_desk"},
+	},
+	auth.Supervisor: {
+		{"/dashboard", "home.link.dashboard"}, {"/cases?tab=all", "home.link.cases"},
+		{"/areas", "home.link.areas"}, {"/map", "home.link.map"}, {"/civic", "home.link.civic"},
+		{"/volunteer", "home.link.volunteer"}, {"/volunteer/report", "home.link.volunteer_report"},
+		{"/services/gaps", "home.link.service_gaps"},
+	},
+	auth.Overseer: {
+		{"/areas", "home.link.my_community"}, {"/civic", "home.link.civic"}, {"/services", "home.link.services"},
+	},
+	auth.Admin: {
+		{"/admin/users", "home.link.users"}, {"/admin/areas", "home.link.admin_areas"},
+		{"/admin/categories", "home.link.categories"}, {"/admin/calendar", "home.link.calendar"},
+		{"/admin/open311", "home.link.open311"}, {"/cases", "home.link.cases"},
+		{"/dashboard", "home.link.dashboard"}, {"/areas", "home.link.areas"}, {"/map", "home.link.map"},
+		{"/registry", "home.link.registry"}, {"/civic", "home.link.civic"}, {"/volunteer", "home.link.volunteer"},
+		{"/volunteer/report", "home.link.volunteer_report"}, {"/services/desk", "home.link.service_desk"},
+		{"/services/gaps", "home.link.service_gaps"},
+	},
 }
 
 func (a *App) home(w http.ResponseWriter, r *http.Request) error {
