@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/linli/linli/internal/area"
+	"github.com/linli/linli/internal/assess"
 	"github.com/linli/linli/internal/cases"
 	"github.com/linli/linli/internal/civic"
 	"github.com/linli/linli/internal/open311"
@@ -58,6 +59,9 @@ type App struct {
 	Civic *civic.Service
 	// Volunteers is social organisations, volunteers and their ledgers.
 	Volunteers *volunteer.Service
+	// Assess is surveys, scorecards, the task admission registry and the
+	// certificate whitelist.
+	Assess *assess.Service
 	// Calendars is the working-time calendar, editable per year.
 	Calendars *cases.Calendars
 	Notify    *notify.Notifier
@@ -132,6 +136,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Civic = civic.NewService(d, a.Audit, box, a.Areas, a.Registry, a.Now)
 	a.Volunteers = volunteer.NewService(d, a.Audit, box, a.Areas, a.Registry, a.Now)
 	a.Volunteers.Jobs(a.Jobs) // stars after their notice period, expired points written off: daily
+	a.Assess = assess.NewService(d, a.Audit, box, a.Areas, a.Registry, a.Now)
 	return a, nil
 }
 
@@ -158,7 +163,8 @@ func (a *App) buildServer() error {
 		web.TemplateSet{FS: open311.Templates, Dir: "templates"},
 		web.TemplateSet{FS: services.Templates, Dir: "templates"},
 		web.TemplateSet{FS: civic.Templates, Dir: "templates"},
-		web.TemplateSet{FS: volunteer.Templates, Dir: "templates"})
+		web.TemplateSet{FS: volunteer.Templates, Dir: "templates"},
+		web.TemplateSet{FS: assess.Templates, Dir: "templates"})
 	if err != nil {
 		return err
 	}
@@ -198,6 +204,7 @@ func (a *App) routes() {
 	services.Routes(s, a.Services)
 	civic.Routes(s, a.Civic)
 	volunteer.Routes(s, a.Volunteers)
+	assess.Routes(s, a.Assess)
 }
 
 // Listen opens the configured address (":0" picks a free port).
@@ -268,5 +275,5 @@ func (a *App) Close() error {
 // Catalog loads the message catalogs of the platform and every module.
 func Catalog() (*i18n.Catalog, error) {
 	return i18n.Load(i18n.Platform, area.Locales, cases.Locales, workcal.Locales, registry.Locales, open311.Locales,
-		services.Locales, civic.Locales, volunteer.Locales)
+		services.Locales, civic.Locales, volunteer.Locales, assess.Locales)
 }

@@ -60,6 +60,13 @@ const (
 
 	VolunteerRead   Perm = "volunteer.read"   // see organisations, volunteers, activities and ledgers in the area
 	VolunteerManage Perm = "volunteer.manage" // verify volunteers, run activities, confirm hours, keep the reward shelf
+
+	AssessRead   Perm = "assess.read"   // see scorecards, survey results and the task registry in the area
+	AssessSurvey Perm = "assess.survey" // run resident surveys and enter paper answers
+	AssessManage Perm = "assess.manage" // weights, scorecard periods, the certificate whitelist
+	TaskApply    Perm = "task.apply"    // a department applies to admit a task, hands admitted tasks down
+	TaskReview   Perm = "task.review"   // the street's burden-reduction group admits or refuses tasks
+	TaskRefuse   Perm = "task.refuse"   // a community refuses a task handed down without admission
 )
 
 // rolePerms is the permission matrix. Each grant gives its role's
@@ -69,16 +76,18 @@ var rolePerms = map[Role][]Perm{
 	GridWorker: {AreaRead, CaseRead, CaseReport, CaseVerify, RegistryRead, RegistryEdit, RegistryReveal, RegistryVisit,
 		ServiceRead, ServiceHandle, VolunteerRead},
 	CommunityStaff: {AreaRead, GridAssign, CaseRead, CaseReport, CaseAccept, CaseDispatch, CaseVerify, CaseCallback, RegistryRead, RegistryEdit, RegistryReveal, RegistryVisit,
-		ServiceRead, ServiceManage, ServiceHandle, CivicRead, CivicPublish, CivicModerate, VolunteerRead, VolunteerManage},
+		ServiceRead, ServiceManage, ServiceHandle, CivicRead, CivicPublish, CivicModerate, VolunteerRead, VolunteerManage,
+		AssessRead, AssessSurvey, TaskRefuse},
 	StreetStaff: {AreaRead, GridAssign, CaseRead, CaseReport, CaseAccept, CaseDispatch, CaseVerify, CaseCallback, RegistryRead,
-		ServiceRead, ServiceManage, CivicRead, VolunteerRead},
-	DepartmentHandler: {AreaRead, CaseRead, CaseHandle, ServiceRead, ServiceHandle},
-	Supervisor:        {AreaRead, AuditRead, CaseRead, ServiceRead, CivicRead, VolunteerRead},
+		ServiceRead, ServiceManage, CivicRead, VolunteerRead, AssessRead, AssessSurvey, AssessManage, TaskReview},
+	DepartmentHandler: {AreaRead, CaseRead, CaseHandle, ServiceRead, ServiceHandle, TaskApply},
+	Supervisor:        {AreaRead, AuditRead, CaseRead, ServiceRead, CivicRead, VolunteerRead, AssessRead, AssessManage},
 	Overseer:          {AreaRead, CivicRead, CivicOversee},
 	Admin: {AreaRead, AreaManage, UserManage, AuditRead, MetricsRead, GridAssign,
 		CaseRead, CaseReport, CaseAccept, CaseDispatch, CaseHandle, CaseVerify, CaseCallback,
 		RegistryRead, RegistryEdit, RegistryReveal, RegistryVisit, RegistryConfig,
-		ServiceRead, ServiceManage, ServiceHandle, CivicRead, CivicPublish, CivicModerate, CivicOversee, VolunteerRead, VolunteerManage},
+		ServiceRead, ServiceManage, ServiceHandle, CivicRead, CivicPublish, CivicModerate, CivicOversee, VolunteerRead, VolunteerManage,
+		AssessRead, AssessSurvey, AssessManage, TaskApply, TaskReview, TaskRefuse},
 }
 
 // Scope limits what an API token may do, on top of its user's grants.
