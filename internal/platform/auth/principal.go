@@ -138,3 +138,32 @@ func (p *Principal) Filter(perm Perm, areaColumn string, firstArg int) (string, 
 func PathEnd(prefix string) string {
 	return prefix[:len(prefix)-1] + string(prefix[len(prefix)-1]+1)
 }
+
+// Require returns the caller, refusing one who is not logged in or holds
+// perm nowhere, before any input is looked at.
+func Require(ctx context.Context, perm Perm) (*Principal, error) {
+	p := From(ctx)
+	if p == nil {
+		return nil, errs.E(errs.Unauthenticated, "err.auth.required")
+	}
+	if !p.CanAnywhere(perm) {
+		return nil, errs.E(errs.Forbidden, "err.auth.forbidden")
+	}
+	return p, nil
+}
+
+// Allowed checks perm on an object in the area with path. A role without
+// the permission anywhere is plainly Forbidden; holding it elsewhere gets
+// outOfScope, a module's message saying whom to ask instead.
+func Allowed(p *Principal, perm Perm, path, outOfScope string) error {
+	if p == nil {
+		return errs.E(errs.Unauthenticated, "err.auth.required")
+	}
+	if p.Can(perm, path) {
+		return nil
+	}
+	if !p.CanAnywhere(perm) {
+		return errs.E(errs.Forbidden, "err.auth.forbidden")
+	}
+	return errs.E(errs.Forbidden, outOfScope)
+}

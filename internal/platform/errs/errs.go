@@ -118,3 +118,14 @@ func As(err error) *Error {
 	}
 	return &Error{Code: Internal, Key: "err.internal", Err: err}
 }
+
+// OnField is an Invalid error about one field.
+func OnField(field, key string, args ...any) error {
+	return &Error{Code: Invalid, Key: "err.invalid", Fields: []Field{{Field: field, Key: key, Args: args}}}
+}
+
+// TakenOnField is a Conflict on one field: a unique value taken, a state
+// that moved on.
+func TakenOnField(field, key string, args ...any) error {
+	return &Error{Code: Conflict, Key: "err.invalid", Fields: []Field{{Field: field, Key: key, Args: args}}}
+}
