@@ -96,8 +96,12 @@ func serve(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	if err != nil {
 		return usageErr("--addr %s: %v", cfg.Addr, err)
 	}
-	fmt.Fprintf(stdout, "邻里已启动 / Linli is running: http://%s  (%s, %d ms)\n",
-		l.Addr(), a.DB.Kind, time.Since(start).Milliseconds())
+	scheme := "http"
+	if cfg.TLS() {
+		scheme = "https"
+	}
+	fmt.Fprintf(stdout, "邻里已启动 / Linli is running: %s://%s  (%s, %d ms)\n",
+		scheme, l.Addr(), a.DB.Kind, time.Since(start).Milliseconds())
 	return a.Serve(ctx, l)
 }
 

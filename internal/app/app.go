@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -172,6 +173,10 @@ func (a *App) buildServer() error {
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s := web.NewServer(a.Catalog, render, a.Auth, a.Log, a.Metrics)
 	s.Limits.MaxInFlight, s.Limits.UserWrites, s.Limits.PublicWrites = a.Cfg.MaxInFlight, a.Cfg.UserWriteRate, a.Cfg.PublicWriteRate
+	s.SecureCookies = a.Cfg.SecureCookies || a.Cfg.TLS()
+	if s.TrustedProxies, err = a.Cfg.Proxies(); err != nil {
+		return err
+	}
 	if a.Cfg.MapTiles != "" {
 		origin, err := config.TileOrigin(a.Cfg.MapTiles)
 		if err != nil {
@@ -207,8 +212,15 @@ func (a *App) routes() {
 	assess.Routes(s, a.Assess)
 }
 
-// Listen opens the configured address (":0" picks a free port).
+// Listen opens the configured address (":0" picks a free port). With TLS
+// configured, the certificate is loaded here, so that a missing or
+// mismatched file stops the start with its name.
 func (a *App) Listen() (net.Listener, error) {
+	if a.Cfg.TLS() {
+		if _, err := tls.LoadX509KeyPair(a.Cfg.TLSCert, a.Cfg.TLSKey); err != nil {
+			return nil, fmt.Errorf("--tls-cert %s / --tls-key %s: %w", a.Cfg.TLSCert, a.Cfg.TLSKey, err)
+		}
+	}
 	return net.Listen("tcp", a.Cfg.Addr)
 }
 
@@ -232,7 +244,13 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 	go a.Jobs.Run(ctx)
 	go a.Calendars.Watch(ctx, 5*time.Second, a.Log)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(l) }()
+	go func() {
+		if a.Cfg.TLS() {
+			errc <- srv.ServeTLS(l, a.Cfg.TLSCert, a.Cfg.TLSKey)
+			return
+		}
+		errc <- srv.Serve(l)
+	}()
 	select {
 	case err := <-errc:
 		return err

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -40,6 +41,15 @@ type Config struct {
 	// SMTP relays e-mail to reporters who left an address.
 	SMTP     string // smtp://user:password@host:port; empty: no e-mail
 	SMTPFrom string
+	// TLSCert and TLSKey serve HTTPS directly (PEM files); empty: HTTP,
+	// e.g. behind a reverse proxy that terminates TLS.
+	TLSCert, TLSKey string
+	// SecureCookies marks cookies Secure behind a proxy that serves HTTPS
+	// (always on with TLSCert).
+	SecureCookies bool
+	// TrustedProxies lists the reverse proxies (IPs or CIDRs, comma
+	// separated) whose X-Forwarded-For gives the client's address.
+	TrustedProxies string
 	// MaxInFlight bounds the requests a node runs at once; more wait
 	// briefly, then get 503 (0: no bound).
 	MaxInFlight int
@@ -82,6 +92,10 @@ func (c *Config) RegisterServe(fs *flag.FlagSet) {
 	str(fs, &c.WebhookSecret, "webhook-secret", "shared secret that signs the webhook (at least 16 characters)")
 	str(fs, &c.SMTP, "smtp", "SMTP relay for e-mail to reporters: smtp://user:password@host:port (empty: no e-mail)")
 	str(fs, &c.SMTPFrom, "smtp-from", "sender address of that e-mail")
+	str(fs, &c.TLSCert, "tls-cert", "PEM certificate chain to serve HTTPS directly (with --tls-key)")
+	str(fs, &c.TLSKey, "tls-key", "PEM private key of --tls-cert")
+	boolean(fs, &c.SecureCookies, "secure-cookies", "mark cookies Secure: set it behind a proxy that serves HTTPS (on with --tls-cert)")
+	str(fs, &c.TrustedProxies, "trusted-proxies", "reverse proxies whose X-Forwarded-For is believed, comma-separated IPs or CIDRs, e.g. 127.0.0.1,10.0.0.0/8")
 	num(fs, &c.MaxInFlight, "max-inflight", "requests run at once; more wait up to 0.2 s, then get 503 (0: no bound)")
 	num(fs, &c.UserWriteRate, "user-write-rate", "writes per second per account, bursts of 5 s allowed (0: no limit)")
 	num(fs, &c.PublicWriteRate, "public-write-rate", "writes per second per IP without a login, e.g. reports and logins (0: no limit)")
@@ -165,6 +179,12 @@ func (c *Config) Check() error {
 			return fmt.Errorf("--webhook-secret: at least 16 characters are needed to sign the webhook")
 		}
 	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return fmt.Errorf("--tls-cert and --tls-key go together")
+	}
+	if _, err := c.Proxies(); err != nil {
+		return err
+	}
 	if c.MaxInFlight < 0 || c.UserWriteRate < 0 || c.PublicWriteRate < 0 {
 		return fmt.Errorf("--max-inflight, --user-write-rate and --public-write-rate must be 0 (off) or more")
 	}
@@ -175,6 +195,33 @@ func (c *Config) Check() error {
 	}
 	return nil
 }
+
+// Proxies parses TrustedProxies: a bare address is a one-address prefix.
+func (c *Config) Proxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(c.TrustedProxies, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			a, err := netip.ParseAddr(f)
+			if err != nil {
+				return nil, fmt.Errorf("--trusted-proxies: %q is not an IP address or CIDR", f)
+			}
+			f = netip.PrefixFrom(a, a.BitLen()).String()
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxies: %q is not an IP address or CIDR", f)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// TLS reports whether the server serves HTTPS itself.
+func (c *Config) TLS() bool { return c.TLSCert != "" }
 
 // TileOrigin returns the scheme and host of a tile URL template, for the
 // content security policy ("https://*.tianditu.gov.cn" when the host has a

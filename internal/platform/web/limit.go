@@ -27,7 +27,8 @@ import (
 // Rates: writes (every method but GET and HEAD) are limited per client with
 // a token bucket: per account (session or API token) at UserWrites a second, per
 // client IP at PublicWrites for requests without a login (a resident's
-// report, a login attempt). A burst of BurstSeconds × the rate is allowed.
+// report, a login attempt; behind a reverse proxy, list it in
+// TrustedProxies, or every client shares the proxy's budget). A burst of BurstSeconds × the rate is allowed.
 // The buckets are per node; with n nodes behind a balancer a client gets at
 // most n × the rate.
 type Limits struct {
@@ -135,7 +136,7 @@ func (s *Server) withWriteLimits(next http.Handler) http.Handler {
 		if p := auth.From(r.Context()); p != nil {
 			ok, retry = users.take(clientKey(p), time.Now())
 		} else if !keyed(r) {
-			ok, retry = public.take(clientIP(r), time.Now())
+			ok, retry = public.take(Ctx(r.Context()).ClientIP, time.Now())
 		}
 		if !ok {
 			s.throttled.Inc()

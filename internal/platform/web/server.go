@@ -9,7 +9,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -70,8 +72,12 @@ type Server struct {
 	auth    Authenticator
 	log     *slog.Logger
 	metrics *prometheus.HistogramVec
-	// SecureCookies marks cookies Secure (set when serving TLS).
+	// SecureCookies marks cookies Secure (set when serving TLS, or behind
+	// a proxy that does).
 	SecureCookies bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed for the client's address.
+	TrustedProxies []netip.Prefix
 	// ImageOrigins may serve images besides this site (map tiles).
 	ImageOrigins []string
 	// Limits bound concurrent requests and per-client write rates; set
@@ -166,6 +172,7 @@ type RequestContext struct {
 	LargeText bool
 	Start     time.Time
 	Route     string // the matched route's pattern, for the metrics
+	ClientIP  string // the client's address (see Server.clientIP)
 }
 
 type rcKey struct{}
@@ -213,9 +220,9 @@ func (s *Server) withRequestContext(next http.Handler) http.Handler {
 			id = hex.EncodeToString(b)
 		}
 		w.Header().Set("X-Request-Id", id)
-		rc := &RequestContext{RequestID: id, Lang: i18n.Default, Start: time.Now()}
+		rc := &RequestContext{RequestID: id, Lang: i18n.Default, Start: time.Now(), ClientIP: s.clientIP(r)}
 		ctx := context.WithValue(r.Context(), rcKey{}, rc)
-		ctx = audit.WithActor(ctx, audit.Actor{Name: "anonymous", IP: clientIP(r), RequestID: id})
+		ctx = audit.WithActor(ctx, audit.Actor{Name: "anonymous", IP: rc.ClientIP, RequestID: id})
 		sw := &statusWriter{ResponseWriter: w}
 		r = r.WithContext(ctx)
 		next.ServeHTTP(sw, r)
@@ -234,14 +241,51 @@ func (s *Server) withRequestContext(next http.Handler) http.Handler {
 	})
 }
 
-// clientIP is the peer address; a trusted-proxy list comes with the
-// reverse-proxy support.
-func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i > 0 {
-		host = host[:i]
+// clientIP is the address of the client: the peer, or, when the peer is a
+// trusted reverse proxy, the last address in X-Forwarded-For that is not
+// itself a trusted proxy. Walking from the right matters: the left end of
+// the header is whatever the client chose to send, only the entries the
+// trusted proxies appended can be believed. The audit log and the per-IP
+// write rate use it.
+func (s *Server) clientIP(r *http.Request) string {
+	peer := hostOf(r.RemoteAddr)
+	if !s.trusted(peer) {
+		return peer
 	}
-	return strings.Trim(host, "[]")
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := strings.TrimSpace(hops[i])
+		if _, err := netip.ParseAddr(hop); err != nil {
+			return peer // a malformed chain proves nothing beyond the proxy
+		}
+		if !s.trusted(hop) {
+			return hop
+		}
+		peer = hop
+	}
+	return peer
+}
+
+func (s *Server) trusted(addr string) bool {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range s.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// hostOf strips the port from host:port ([v6]:port included).
+func hostOf(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return hostport
 }
 
 func (s *Server) withRecover(next http.Handler) http.Handler {
