@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/linli/linli/internal/platform/auth"
 	"github.com/linli/linli/internal/platform/config"
+	"github.com/linli/linli/internal/platform/idcard"
 	"github.com/linli/linli/internal/platform/web"
 )
 
@@ -116,5 +118,26 @@ func TestE2EOverloadSheds(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("after the place freed: %d", r.Status)
 		}
+	}
+}
+
+// The scan that every test server's log goes through finds an ID or a
+// mobile number in a message or in any attribute, and not in request ids,
+// masked numbers or case numbers.
+func TestLogScanFindsPersonalData(t *testing.T) {
+	var found []string
+	log := slog.New(&piiScan{next: slog.DiscardHandler, report: func(m string) { found = append(found, m) }})
+	log.Info("masked", "phone", "138****5678", "id", "370613********1234", "case", "202611270000006",
+		"request_id", "13812345678abcd")
+	log.Debug("a case", "number", "202611270000123")
+	if len(found) != 0 {
+		t.Fatalf("false alarms: %v", found)
+	}
+	log.With("phone", "13812345678").Info("phone in an attribute")
+	id := "37061319500101123" + string(idcard.CheckChar("37061319500101123"))
+	log.Warn("id in the message " + id + " here")
+	log.Error("phone in text", "err", "no user with phone 13900009977")
+	if len(found) != 3 {
+		t.Fatalf("found %d of 3: %v", len(found), found)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/linli/linli/internal/platform/config"
 	"github.com/linli/linli/internal/platform/db"
 	"github.com/linli/linli/internal/platform/db/dbtest"
+	"github.com/linli/linli/internal/platform/idcard"
 	"github.com/linli/linli/internal/platform/web"
 )
 
@@ -98,6 +99,9 @@ func eachEngine(t *testing.T, fn func(t *testing.T, s *testServer)) {
 
 // testLogger sends warnings and errors to the test log, and nothing once
 // the test has ended (the server may still log while it shuts down).
+// Every record, at every level, is also scanned for personal data: a test
+// fails when the server logs an ID or a mobile number in clear, so the
+// whole end-to-end suite checks that logs stay free of them.
 func testLogger(t *testing.T) *slog.Logger {
 	w := &testWriter{t: t}
 	t.Cleanup(func() {
@@ -105,13 +109,73 @@ func testLogger(t *testing.T) *slog.Logger {
 		w.done = true
 		w.mu.Unlock()
 	})
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return slog.New(&piiScan{next: slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}), report: w.fail})
+}
+
+// piiScan is a slog handler that reports personal data in any record to
+// the test, then hands the record on.
+type piiScan struct {
+	next   slog.Handler
+	report func(msg string)
+	attrs  []slog.Attr
+}
+
+var (
+	idInLog    = regexp.MustCompile(`(?:^|[^0-9])([0-9]{17}[0-9Xx])(?:[^0-9]|$)`)
+	phoneInLog = regexp.MustCompile(`(?:^|[^0-9])(1[3-9][0-9]{9})(?:[^0-9]|$)`)
+)
+
+func (h *piiScan) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h *piiScan) Handle(ctx context.Context, r slog.Record) error {
+	texts := []string{r.Message}
+	collect := func(a slog.Attr) bool {
+		if a.Key != "request_id" { // random hex: its digits are noise
+			texts = append(texts, a.Value.String())
+		}
+		return true
+	}
+	for _, a := range h.attrs {
+		collect(a)
+	}
+	r.Attrs(collect)
+	for _, text := range texts {
+		for _, m := range idInLog.FindAllStringSubmatch(text, -1) {
+			if _, err := idcard.Parse(m[1]); err == nil {
+				h.report("an ID number in the log: " + r.Message)
+			}
+		}
+		if phoneInLog.MatchString(text) {
+			h.report("a mobile number in the log: " + r.Message)
+		}
+	}
+	if !h.next.Enabled(ctx, r.Level) {
+		return nil
+	}
+	return h.next.Handle(ctx, r)
+}
+
+func (h *piiScan) WithAttrs(as []slog.Attr) slog.Handler {
+	return &piiScan{next: h.next.WithAttrs(as), report: h.report, attrs: append(slices.Clone(h.attrs), as...)}
+}
+
+func (h *piiScan) WithGroup(name string) slog.Handler {
+	return &piiScan{next: h.next.WithGroup(name), report: h.report, attrs: h.attrs}
 }
 
 type testWriter struct {
 	mu   sync.Mutex
 	t    *testing.T
 	done bool
+}
+
+// fail fails the test, unless it has ended.
+func (w *testWriter) fail(msg string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.t.Error(msg)
+	}
 }
 
 func (w *testWriter) Write(b []byte) (int, error) {
