@@ -38,6 +38,7 @@ const usage = `linli — 邻里 社区网格化管理服务平台 / community gr
   import     导入 / import: areas (GeoJSON boundaries), hotline (12345 tickets, CSV or xlsx)
   token      API 令牌 / API tokens: create
   audit      审计日志 / audit log: verify
+  doctor     体检 / check a deployment: database, schema, key, jobs, disk, clock
   backup     备份 / back up a running SQLite deployment: --to FILE
   restore    恢复 / restore a stopped SQLite deployment: --from FILE
   bench      性能测试 / benchmarks: write, locate, intake
@@ -62,6 +63,7 @@ var commands = map[string]command{
 	"user":    user,
 	"token":   token,
 	"audit":   auditCmd,
+	"doctor":  doctor,
 	"backup":  backupCmd,
 	"restore": restoreCmd,
 	"area":    areaCmd,
