@@ -46,17 +46,28 @@ func startServer(t *testing.T, dsn string, configure ...func(*config.Config)) *t
 	for _, c := range configure {
 		c(&cfg)
 	}
+	return serveApp(t, cfg, true)
+}
+
+// serveApp runs the app on cfg until t ends; seed fills the empty database
+// with the demo street and its accounts (a second node of a deployment
+// does not: it shares the first one's database).
+func serveApp(t *testing.T, cfg config.Config, seed bool) *testServer {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := New(ctx, cfg, testLogger(t))
 	if err != nil {
 		cancel()
-		t.Fatalf("app.New(%s): %v", dsn, err)
+		t.Fatalf("app.New(%s): %v", cfg.DB, err)
 	}
-	accounts, err := a.SeedDemo(ctx)
-	if err != nil || len(accounts) == 0 {
-		cancel()
-		a.Close()
-		t.Fatalf("SeedDemo: %d accounts, %v", len(accounts), err)
+	var accounts []DemoAccount
+	if seed {
+		accounts, err = a.SeedDemo(ctx)
+		if err != nil || len(accounts) == 0 {
+			cancel()
+			a.Close()
+			t.Fatalf("SeedDemo: %d accounts, %v", len(accounts), err)
+		}
 	}
 	l, err := a.Listen()
 	if err != nil {
