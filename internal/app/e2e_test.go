@@ -694,26 +694,32 @@ func TestE2EOperations(t *testing.T) {
 	})
 }
 
+// secureHeaders checks the headers every answer carries: a strict
+// Content-Security-Policy without unsafe script, no framing, no sniffing.
+func secureHeaders(t *testing.T, path string, r response) {
+	t.Helper()
+	csp := r.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"script-src 'self'", "frame-ancestors 'none'", "object-src 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("%s: Content-Security-Policy %q lacks %q", path, csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
+		t.Errorf("%s: Content-Security-Policy allows unsafe script: %q", path, csp)
+	}
+	for name, want := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY"} {
+		if got := r.Header.Get(name); got != want {
+			t.Errorf("%s: %s %q, want %q", path, name, got, want)
+		}
+	}
+}
+
 func TestE2ESecurityHeaders(t *testing.T) {
 	t.Parallel()
 	eachEngine(t, func(t *testing.T, s *testServer) {
 		c := s.client(t)
 		for _, path := range []string{"/login", "/healthz", "/no-such-page"} {
-			r := c.get(path)
-			csp := r.Header.Get("Content-Security-Policy")
-			for _, want := range []string{"script-src 'self'", "frame-ancestors 'none'", "object-src 'none'"} {
-				if !strings.Contains(csp, want) {
-					t.Errorf("%s: Content-Security-Policy %q lacks %q", path, csp, want)
-				}
-			}
-			if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
-				t.Errorf("%s: Content-Security-Policy allows unsafe script: %q", path, csp)
-			}
-			for name, want := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY"} {
-				if got := r.Header.Get(name); got != want {
-					t.Errorf("%s: %s %q, want %q", path, name, got, want)
-				}
-			}
+			secureHeaders(t, path, c.get(path))
 		}
 
 		acc := s.Accounts[auth.GridWorker]
@@ -832,6 +838,7 @@ func TestE2EPagesRenderInBothLanguages(t *testing.T) {
 				sep = "&"
 			}
 			r := c.get(path + sep + "lang=" + lang)
+			secureHeaders(t, path, r)
 			if r.Status != status {
 				t.Errorf("%s in %s: status %d, want %d; body: %s", path, lang, r.Status, status, snippet(r.Body))
 				continue
@@ -859,6 +866,9 @@ func TestE2EPagesRenderInBothLanguages(t *testing.T) {
 				}
 				for _, path := range []string{"/", "/settings", "/areas", own, "/map"} {
 					check(t, c, path, http.StatusOK)
+				}
+				for _, l := range roleLinks[role] { // every page the home page offers the role
+					check(t, c, l.Href, http.StatusOK)
 				}
 				if role == auth.Admin {
 					check(t, c, "/admin/users", http.StatusOK)
