@@ -514,7 +514,9 @@ func (rd *hotlineReader) point(line int, lat, lon string) *orb.Point {
 	}
 	y, err1 := strconv.ParseFloat(lat, 64)
 	x, err2 := strconv.ParseFloat(lon, 64)
-	if err1 != nil || err2 != nil || math.Abs(y) > 90 || math.Abs(x) > 180 {
+	// Written as "not within", so that NaN (which ParseFloat accepts and
+	// which compares false with anything) is refused too.
+	if err1 != nil || err2 != nil || !(math.Abs(y) <= 90) || !(math.Abs(x) <= 180) {
 		rd.add(line, "lat", "err.hotline.point", lat, lon)
 		return nil
 	}

@@ -702,7 +702,7 @@ func (rd *rowReader) time(cell string) (t time.Time, ok bool, err error) {
 func (rd *rowReader) point(lat, lon string) *orb.Point {
 	y, err1 := strconv.ParseFloat(lat, 64)
 	x, err2 := strconv.ParseFloat(lon, 64)
-	if err1 != nil || err2 != nil || math.Abs(y) > 90 || math.Abs(x) > 180 || (x == 0 && y == 0) {
+	if err1 != nil || err2 != nil || !(math.Abs(y) <= 90) || !(math.Abs(x) <= 180) || (x == 0 && y == 0) { // NaN is not within
 		return nil
 	}
 	if u := rd.m.UnknownLocation; len(u) == 2 && math.Abs(y-u[0]) < 1e-6 && math.Abs(x-u[1]) < 1e-6 {

@@ -139,8 +139,16 @@ func DecodeJSON(r *http.Request, v any) error {
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
-	if err == nil && dec.Decode(&struct{}{}) != io.EOF {
-		err = errors.New("trailing data")
+	if err == nil {
+		// Whatever follows the value: the end, more data, or a body over
+		// the limit, which must stay a 413 however it was padded.
+		if next := dec.Decode(&struct{}{}); next != io.EOF {
+			err = next
+			var tooLarge *http.MaxBytesError
+			if !errors.As(next, &tooLarge) {
+				err = errors.New("trailing data")
+			}
+		}
 	}
 	if err == nil {
 		return nil
