@@ -51,6 +51,10 @@ import (
 	"github.com/linli/linli/internal/registry"
 )
 
+// outOfScope is what auth.Allowed answers a caller who holds the permission
+// but not over this community.
+const outOfScope = "err.civic.out_of_scope"
+
 // Areas is what civic needs of the area module (*area.Service).
 type Areas interface {
 	Get(ctx context.Context, code string) (area.Area, error)
@@ -102,39 +106,13 @@ func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microse
 func (s *Service) community(ctx context.Context, code string) (area.Area, error) {
 	code = strings.TrimSpace(code)
 	if code == "" {
-		return area.Area{}, fieldErr("community", "err.civic.community_missing")
+		return area.Area{}, errs.OnField("community", "err.civic.community_missing")
 	}
 	a, err := s.areas.Get(auth.WithPrincipal(ctx, auth.System()), code)
 	if errs.CodeOf(err) == errs.NotFound || (err == nil && a.Level != area.Community) {
 		return area.Area{}, errs.E(errs.NotFound, "err.civic.community_unknown", code)
 	}
 	return a, err
-}
-
-// allowed checks perm on an object of the community at path.
-func allowed(p *auth.Principal, perm auth.Perm, path string) error {
-	if p == nil {
-		return errs.E(errs.Unauthenticated, "err.auth.required")
-	}
-	if p.Can(perm, path) {
-		return nil
-	}
-	if !p.CanAnywhere(perm) {
-		return errs.E(errs.Forbidden, "err.auth.forbidden")
-	}
-	return errs.E(errs.Forbidden, "err.civic.out_of_scope")
-}
-
-// authorize refuses, before any validation, a caller who holds perm nowhere.
-func authorize(ctx context.Context, perm auth.Perm) (*auth.Principal, error) {
-	p := auth.From(ctx)
-	if p == nil {
-		return nil, errs.E(errs.Unauthenticated, "err.auth.required")
-	}
-	if !p.CanAnywhere(perm) {
-		return nil, errs.E(errs.Forbidden, "err.auth.forbidden")
-	}
-	return p, nil
 }
 
 // resident is the logged-in resident's register entry, which must lie in
@@ -152,14 +130,6 @@ func (s *Service) resident(ctx context.Context, path string) (registry.Identity,
 		return registry.Identity{}, errs.E(errs.Forbidden, "err.civic.not_resident")
 	}
 	return id, nil
-}
-
-func fieldErr(field, key string, args ...any) error {
-	return &errs.Error{Code: errs.Invalid, Key: "err.invalid", Fields: []errs.Field{{Field: field, Key: key, Args: args}}}
-}
-
-func conflictErr(field, key string, args ...any) error {
-	return &errs.Error{Code: errs.Conflict, Key: "err.invalid", Fields: []errs.Field{{Field: field, Key: key, Args: args}}}
 }
 
 // text checks a required text field: trimmed, not empty, at most max

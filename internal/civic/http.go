@@ -80,93 +80,54 @@ func Routes(srv *web.Server, svc *Service) {
 	srv.Handle(web.Route{Pattern: "POST /api/v1/civic/notices", MaxBody: maxNoticeBody}, h.apiPublish)
 }
 
-// pathID reads the {name} wildcard as an id.
-func pathID(r *http.Request, name string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, errs.E(errs.NotFound, "err.civic.bad_id", r.PathValue(name))
-	}
-	return id, nil
-}
-
-func reply(w http.ResponseWriter, status int, v any, err error) error {
-	if err != nil {
-		return err
-	}
-	web.JSON(w, status, v)
-	return nil
-}
-
 func done(w http.ResponseWriter, err error) error {
-	return reply(w, http.StatusOK, map[string]bool{"ok": true}, err)
-}
-
-func decode[T any](r *http.Request) (T, error) {
-	var v T
-	err := web.DecodeJSON(r, &v)
-	return v, err
-}
-
-// withID runs fn with the {id} wildcard.
-func withID(r *http.Request, fn func(id int64) error) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	return fn(id)
-}
-
-func items[T any](xs []T) map[string]any {
-	if xs == nil {
-		xs = []T{}
-	}
-	return map[string]any{"items": xs}
+	return web.Reply(w, http.StatusOK, map[string]bool{"ok": true}, err)
 }
 
 func (h *handler) apiNotices(w http.ResponseWriter, r *http.Request) error {
 	vs, err := h.svc.Notices(r.Context(), r.PathValue("code"))
-	return reply(w, http.StatusOK, items(vs), err)
+	return web.Reply(w, http.StatusOK, web.Items(vs), err)
 }
 
 func (h *handler) apiCheck(w http.ResponseWriter, r *http.Request) error {
 	rep, err := h.svc.Check(r.Context(), r.PathValue("code"))
-	return reply(w, http.StatusOK, rep, err)
+	return web.Reply(w, http.StatusOK, rep, err)
 }
 
 func (h *handler) apiNotice(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		hist, err := h.svc.History(r.Context(), id)
-		return reply(w, http.StatusOK, map[string]any{"versions": hist}, err)
+		return web.Reply(w, http.StatusOK, map[string]any{"versions": hist}, err)
 	})
 }
 
 func (h *handler) apiPublish(w http.ResponseWriter, r *http.Request) error {
-	in, err := decode[NoticeInput](r)
+	in, err := web.Decode[NoticeInput](r)
 	if err != nil {
 		return err
 	}
 	v, err := h.svc.Publish(r.Context(), in)
-	return reply(w, http.StatusCreated, v, err)
+	return web.Reply(w, http.StatusCreated, v, err)
 }
 
 func (h *handler) apiCorrect(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
-		in, err := decode[NoticeInput](r)
+	return web.WithID(r, func(id int64) error {
+		in, err := web.Decode[NoticeInput](r)
 		if err != nil {
 			return err
 		}
 		v, err := h.svc.Correct(r.Context(), id, in)
-		return reply(w, http.StatusCreated, v, err)
+		return web.Reply(w, http.StatusCreated, v, err)
 	})
 }
 
 func (h *handler) apiPlan(w http.ResponseWriter, r *http.Request) error {
 	p, err := h.svc.Plan(r.Context(), r.PathValue("code"))
-	return reply(w, http.StatusOK, items(p), err)
+	return web.Reply(w, http.StatusOK, web.Items(p), err)
 }
 
 func (h *handler) apiSetPlan(w http.ResponseWriter, r *http.Request) error {
-	in, err := decode[struct {
+	in, err := web.Decode[struct {
 		Cadence string `json:"cadence"`
 		Days    int    `json:"days"`
 	}](r)
@@ -178,28 +139,28 @@ func (h *handler) apiSetPlan(w http.ResponseWriter, r *http.Request) error {
 
 func (h *handler) apiDue(w http.ResponseWriter, r *http.Request) error {
 	d, err := h.svc.Due(r.Context(), r.PathValue("code"), h.svc.now())
-	return reply(w, http.StatusOK, items(d), err)
+	return web.Reply(w, http.StatusOK, web.Items(d), err)
 }
 
 func (h *handler) apiPropose(w http.ResponseWriter, r *http.Request) error {
-	in, err := decode[TopicInput](r)
+	in, err := web.Decode[TopicInput](r)
 	if err != nil {
 		return err
 	}
 	t, err := h.svc.Propose(r.Context(), in)
-	return reply(w, http.StatusCreated, t, err)
+	return web.Reply(w, http.StatusCreated, t, err)
 }
 
 func (h *handler) apiTopic(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		t, err := h.svc.GetTopic(r.Context(), id)
-		return reply(w, http.StatusOK, t, err)
+		return web.Reply(w, http.StatusOK, t, err)
 	})
 }
 
 func (h *handler) apiModerate(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
-		in, err := decode[struct {
+	return web.WithID(r, func(id int64) error {
+		in, err := web.Decode[struct {
 			Accept bool   `json:"accept"`
 			Reason string `json:"reason"`
 		}](r)
@@ -211,25 +172,25 @@ func (h *handler) apiModerate(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) apiSupport(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error { return done(w, h.svc.Support(r.Context(), id)) })
+	return web.WithID(r, func(id int64) error { return done(w, h.svc.Support(r.Context(), id)) })
 }
 
 func (h *handler) apiComment(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
-		in, err := decode[struct {
+	return web.WithID(r, func(id int64) error {
+		in, err := web.Decode[struct {
 			Body string `json:"body"`
 		}](r)
 		if err != nil {
 			return err
 		}
 		c, err := h.svc.AddComment(r.Context(), id, in.Body)
-		return reply(w, http.StatusCreated, c, err)
+		return web.Reply(w, http.StatusCreated, c, err)
 	})
 }
 
 func (h *handler) apiHide(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
-		in, err := decode[struct {
+	return web.WithID(r, func(id int64) error {
+		in, err := web.Decode[struct {
 			Reason string `json:"reason"`
 		}](r)
 		if err != nil {
@@ -240,8 +201,8 @@ func (h *handler) apiHide(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) apiDecide(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
-		in, err := decode[DecisionInput](r)
+	return web.WithID(r, func(id int64) error {
+		in, err := web.Decode[DecisionInput](r)
 		if err != nil {
 			return err
 		}
@@ -250,8 +211,8 @@ func (h *handler) apiDecide(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) apiProgress(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
-		in, err := decode[struct {
+	return web.WithID(r, func(id int64) error {
+		in, err := web.Decode[struct {
 			Percent int    `json:"percent"`
 			Note    string `json:"note"`
 		}](r)
@@ -263,8 +224,8 @@ func (h *handler) apiProgress(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) apiEvaluate(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
-		in, err := decode[struct {
+	return web.WithID(r, func(id int64) error {
+		in, err := web.Decode[struct {
 			Rating  int    `json:"rating"`
 			Comment string `json:"comment"`
 		}](r)
@@ -276,17 +237,17 @@ func (h *handler) apiEvaluate(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) apiSchedule(w http.ResponseWriter, r *http.Request) error {
-	in, err := decode[MeetingInput](r)
+	in, err := web.Decode[MeetingInput](r)
 	if err != nil {
 		return err
 	}
 	m, err := h.svc.ScheduleMeeting(r.Context(), in)
-	return reply(w, http.StatusCreated, m, err)
+	return web.Reply(w, http.StatusCreated, m, err)
 }
 
 func (h *handler) apiMinutes(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
-		in, err := decode[struct {
+	return web.WithID(r, func(id int64) error {
+		in, err := web.Decode[struct {
 			Attendance int    `json:"attendance"`
 			Minutes    string `json:"minutes"`
 		}](r)
@@ -298,24 +259,24 @@ func (h *handler) apiMinutes(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) apiCreateVote(w http.ResponseWriter, r *http.Request) error {
-	in, err := decode[VoteInput](r)
+	in, err := web.Decode[VoteInput](r)
 	if err != nil {
 		return err
 	}
 	v, err := h.svc.CreateVote(r.Context(), in)
-	return reply(w, http.StatusCreated, v, err)
+	return web.Reply(w, http.StatusCreated, v, err)
 }
 
 func (h *handler) apiVote(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		v, err := h.svc.GetVote(r.Context(), id)
-		return reply(w, http.StatusOK, v, err)
+		return web.Reply(w, http.StatusOK, v, err)
 	})
 }
 
 func (h *handler) apiCast(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
-		in, err := decode[struct {
+	return web.WithID(r, func(id int64) error {
+		in, err := web.Decode[struct {
 			Option int `json:"option"`
 		}](r)
 		if err != nil {
@@ -326,8 +287,8 @@ func (h *handler) apiCast(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) apiPaper(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
-		in, err := decode[struct {
+	return web.WithID(r, func(id int64) error {
+		in, err := web.Decode[struct {
 			ResidentID int64 `json:"resident_id"`
 			Option     int   `json:"option"`
 		}](r)
@@ -339,9 +300,9 @@ func (h *handler) apiPaper(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) apiVoters(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		vs, err := h.svc.Voters(r.Context(), id)
-		return reply(w, http.StatusOK, items(vs), err)
+		return web.Reply(w, http.StatusOK, web.Items(vs), err)
 	})
 }
 
@@ -352,17 +313,17 @@ type askInput struct {
 }
 
 func (h *handler) apiAsk(w http.ResponseWriter, r *http.Request) error {
-	in, err := decode[askInput](r)
+	in, err := web.Decode[askInput](r)
 	if err != nil {
 		return err
 	}
 	q, err := h.svc.Ask(r.Context(), in.TargetType, in.TargetID, in.Body)
-	return reply(w, http.StatusCreated, q, err)
+	return web.Reply(w, http.StatusCreated, q, err)
 }
 
 func (h *handler) apiAnswer(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
-		in, err := decode[struct {
+	return web.WithID(r, func(id int64) error {
+		in, err := web.Decode[struct {
 			Answer string `json:"answer"`
 		}](r)
 		if err != nil {
@@ -374,11 +335,11 @@ func (h *handler) apiAnswer(w http.ResponseWriter, r *http.Request) error {
 
 func (h *handler) apiUnanswered(w http.ResponseWriter, r *http.Request) error {
 	qs, err := h.svc.Unanswered(r.Context())
-	return reply(w, http.StatusOK, items(qs), err)
+	return web.Reply(w, http.StatusOK, web.Items(qs), err)
 }
 
 func (h *handler) apiOpine(w http.ResponseWriter, r *http.Request) error {
-	in, err := decode[struct {
+	in, err := web.Decode[struct {
 		TargetType string `json:"target_type"`
 		TargetID   int64  `json:"target_id"`
 		Stance     string `json:"stance"`
@@ -387,13 +348,13 @@ func (h *handler) apiOpine(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return reply(w, http.StatusCreated, map[string]bool{"ok": true}, h.svc.Opine(r.Context(), in.TargetType, in.TargetID, in.Stance, in.Reasons))
+	return web.Reply(w, http.StatusCreated, map[string]bool{"ok": true}, h.svc.Opine(r.Context(), in.TargetType, in.TargetID, in.Stance, in.Reasons))
 }
 
 // attachment serves a notice's file as a download, never rendered inline
 // (a PDF or image from staff still should not run in this origin).
 func (h *handler) attachment(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		idx, err := strconv.Atoi(r.PathValue("idx"))
 		if err != nil {
 			return errs.E(errs.NotFound, "err.civic.attachment_not_found", r.PathValue("idx"))

@@ -26,7 +26,7 @@ type MeetingInput struct {
 
 // ScheduleMeeting records a meeting and moves its topics to scheduled.
 func (s *Service) ScheduleMeeting(ctx context.Context, in MeetingInput) (Meeting, error) {
-	p, err := authorize(ctx, auth.CivicModerate)
+	p, err := auth.Require(ctx, auth.CivicModerate)
 	if err != nil {
 		return Meeting{}, err
 	}
@@ -44,7 +44,7 @@ func (s *Service) ScheduleMeeting(ctx context.Context, in MeetingInput) (Meeting
 	if err != nil {
 		return Meeting{}, err
 	}
-	if err := allowed(p, auth.CivicModerate, c.Path); err != nil {
+	if err := auth.Allowed(p, auth.CivicModerate, c.Path, outOfScope); err != nil {
 		return Meeting{}, err
 	}
 	m := Meeting{Kind: in.Kind, Title: in.Title, HeldAt: in.HeldAt.UTC().Truncate(time.Second), Place: in.Place, Agenda: in.Agenda}
@@ -66,7 +66,7 @@ func (s *Service) ScheduleMeeting(ctx context.Context, in MeetingInput) (Meeting
 func (s *Service) putOnAgenda(ctx context.Context, meetingID, topicID int64, path string) error {
 	t, err := s.topicHead(ctx, topicID)
 	if errs.CodeOf(err) == errs.NotFound || (err == nil && t.AreaPath != path) {
-		return fieldErr("topic_ids", "err.civic.topic_unknown", topicID)
+		return errs.OnField("topic_ids", "err.civic.topic_unknown", topicID)
 	}
 	if err != nil {
 		return err
@@ -80,7 +80,7 @@ func (s *Service) putOnAgenda(ctx context.Context, meetingID, topicID int64, pat
 
 // RecordMinutes records a meeting's attendance and minutes.
 func (s *Service) RecordMinutes(ctx context.Context, meetingID int64, attendance int, minutes string) error {
-	p, err := authorize(ctx, auth.CivicModerate)
+	p, err := auth.Require(ctx, auth.CivicModerate)
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func (s *Service) RecordMinutes(ctx context.Context, meetingID int64, attendance
 	if err != nil {
 		return err
 	}
-	if err := allowed(p, auth.CivicModerate, path); err != nil {
+	if err := auth.Allowed(p, auth.CivicModerate, path, outOfScope); err != nil {
 		return err
 	}
 	return s.db.Write(ctx, func(ctx context.Context) error {
@@ -142,10 +142,10 @@ func (s *Service) Decide(ctx context.Context, topicID int64, in DecisionInput) e
 	case "vote":
 		vt, err := s.GetVote(ctx, in.VoteID)
 		if err != nil || vt.TopicID != topicID {
-			return fieldErr("vote_id", "err.civic.vote_not_for_topic")
+			return errs.OnField("vote_id", "err.civic.vote_not_for_topic")
 		}
 		if !vt.Closed {
-			return fieldErr("vote_id", "err.civic.vote_open")
+			return errs.OnField("vote_id", "err.civic.vote_open")
 		}
 		vote = in.VoteID
 	}
@@ -166,7 +166,7 @@ func (s *Service) checkOnAgenda(ctx context.Context, meetingID, topicID int64) e
 		return err
 	}
 	if n == 0 {
-		return fieldErr("meeting_id", "err.civic.not_on_agenda")
+		return errs.OnField("meeting_id", "err.civic.not_on_agenda")
 	}
 	return nil
 }

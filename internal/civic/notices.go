@@ -182,7 +182,7 @@ func (in *NoticeInput) attachments(v *errs.Validation) []Attachment {
 // Publish stores version 1 of a new notice and appends it to the
 // community's chain.
 func (s *Service) Publish(ctx context.Context, in NoticeInput) (Version, error) {
-	p, err := authorize(ctx, auth.CivicPublish)
+	p, err := auth.Require(ctx, auth.CivicPublish)
 	if err != nil {
 		return Version{}, err
 	}
@@ -194,7 +194,7 @@ func (s *Service) Publish(ctx context.Context, in NoticeInput) (Version, error) 
 	if err != nil {
 		return Version{}, err
 	}
-	if err := allowed(p, auth.CivicPublish, c.Path); err != nil {
+	if err := auth.Allowed(p, auth.CivicPublish, c.Path, outOfScope); err != nil {
 		return Version{}, err
 	}
 	v := Version{Community: c.Code, AreaPath: c.Path, Version: 1, Category: in.Category, Title: in.Title, Body: in.Body,
@@ -215,7 +215,7 @@ func (s *Service) Publish(ctx context.Context, in NoticeInput) (Version, error) 
 // Correct publishes a new version of the notice whose version id is given;
 // the category and notice number stay, the rest is the corrected content.
 func (s *Service) Correct(ctx context.Context, versionID int64, in NoticeInput) (Version, error) {
-	p, err := authorize(ctx, auth.CivicPublish)
+	p, err := auth.Require(ctx, auth.CivicPublish)
 	if err != nil {
 		return Version{}, err
 	}
@@ -228,7 +228,7 @@ func (s *Service) Correct(ctx context.Context, versionID int64, in NoticeInput) 
 	if err != nil {
 		return Version{}, err
 	}
-	if err := allowed(p, auth.CivicPublish, old.AreaPath); err != nil {
+	if err := auth.Allowed(p, auth.CivicPublish, old.AreaPath, outOfScope); err != nil {
 		return Version{}, err
 	}
 	c, err := s.community(ctx, old.Community)
@@ -291,7 +291,7 @@ func (s *Service) checkTopicRef(ctx context.Context, topicID int64, path string)
 		return err
 	}
 	if n == 0 {
-		return fieldErr("topic_id", "err.civic.topic_unknown", topicID)
+		return errs.OnField("topic_id", "err.civic.topic_unknown", topicID)
 	}
 	return nil
 }

@@ -69,7 +69,7 @@ type versionView struct {
 }
 
 func (h *handler) noticePage(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		ctx := r.Context()
 		hist, err := h.svc.History(ctx, id)
 		if err != nil {
@@ -103,7 +103,7 @@ func (h *handler) noticePage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) topicPage(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		ctx := r.Context()
 		t, err := h.svc.GetTopic(ctx, id)
 		if err != nil {
@@ -143,7 +143,7 @@ func stagesOf(t Topic) []stage {
 }
 
 func (h *handler) votePage(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		ctx := r.Context()
 		v, err := h.svc.GetVote(ctx, id)
 		if err != nil {
@@ -205,7 +205,7 @@ func (h *handler) formPropose(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) formSupport(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		if err := h.svc.Support(r.Context(), id); err != nil && errs.CodeOf(err) != errs.Conflict {
 			return err
 		}
@@ -215,7 +215,7 @@ func (h *handler) formSupport(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) formComment(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		if err := web.ParseForm(r); err != nil {
 			return err
 		}
@@ -228,13 +228,13 @@ func (h *handler) formComment(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) formCast(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		if err := web.ParseForm(r); err != nil {
 			return err
 		}
 		choice, err := strconv.Atoi(r.PostFormValue("option"))
 		if err != nil {
-			return fieldErr("option", "err.civic.option_unknown")
+			return errs.OnField("option", "err.civic.option_unknown")
 		}
 		if err := h.svc.Cast(r.Context(), id, choice); err != nil {
 			return err

@@ -37,7 +37,7 @@ var defaultPlan = map[string]PlanEntry{
 
 // Plan returns a community's disclosure plan, every category.
 func (s *Service) Plan(ctx context.Context, code string) ([]PlanEntry, error) {
-	p, err := authorize(ctx, auth.CivicRead)
+	p, err := auth.Require(ctx, auth.CivicRead)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +45,7 @@ func (s *Service) Plan(ctx context.Context, code string) ([]PlanEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := allowed(p, auth.CivicRead, c.Path); err != nil {
+	if err := auth.Allowed(p, auth.CivicRead, c.Path, outOfScope); err != nil {
 		return nil, err
 	}
 	plan, _, err := s.plan(ctx, c.ID)
@@ -87,7 +87,7 @@ func (s *Service) plan(ctx context.Context, areaID int64) ([]PlanEntry, map[stri
 
 // SetPlan sets how often a community discloses a category.
 func (s *Service) SetPlan(ctx context.Context, code, category, cadence string, days int) error {
-	p, err := authorize(ctx, auth.CivicPublish)
+	p, err := auth.Require(ctx, auth.CivicPublish)
 	if err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func (s *Service) SetPlan(ctx context.Context, code, category, cadence string, d
 	if err != nil {
 		return err
 	}
-	if err := allowed(p, auth.CivicPublish, c.Path); err != nil {
+	if err := auth.Allowed(p, auth.CivicPublish, c.Path, outOfScope); err != nil {
 		return err
 	}
 	return s.db.Write(ctx, func(ctx context.Context) error {
@@ -131,7 +131,7 @@ type DueItem struct {
 
 // Due lists a community's disclosures due or overdue at asOf, for staff.
 func (s *Service) Due(ctx context.Context, code string, asOf time.Time) ([]DueItem, error) {
-	p, err := authorize(ctx, auth.CivicRead)
+	p, err := auth.Require(ctx, auth.CivicRead)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +139,7 @@ func (s *Service) Due(ctx context.Context, code string, asOf time.Time) ([]DueIt
 	if err != nil {
 		return nil, err
 	}
-	if err := allowed(p, auth.CivicRead, c.Path); err != nil {
+	if err := auth.Allowed(p, auth.CivicRead, c.Path, outOfScope); err != nil {
 		return nil, err
 	}
 	plan, since, err := s.plan(ctx, c.ID)

@@ -38,17 +38,17 @@ func (s *Service) target(ctx context.Context, kind string, id int64) (areaPath s
 	case "notice":
 		v, err := s.Version(ctx, id)
 		if errs.CodeOf(err) == errs.NotFound {
-			return "", fieldErr("target_id", "err.civic.target_unknown")
+			return "", errs.OnField("target_id", "err.civic.target_unknown")
 		}
 		return v.AreaPath, err
 	case "topic":
 		t, err := s.topicHead(ctx, id)
 		if errs.CodeOf(err) == errs.NotFound {
-			return "", fieldErr("target_id", "err.civic.target_unknown")
+			return "", errs.OnField("target_id", "err.civic.target_unknown")
 		}
 		return t.AreaPath, err
 	}
-	return "", fieldErr("target_type", "err.civic.target_type")
+	return "", errs.OnField("target_type", "err.civic.target_type")
 }
 
 // Ask records a resident's question; staff must answer it within
@@ -84,7 +84,7 @@ func (s *Service) Ask(ctx context.Context, kind string, targetID int64, body str
 
 // Answer records the staff's answer to a question.
 func (s *Service) Answer(ctx context.Context, questionID int64, answer string) error {
-	p, err := authorize(ctx, auth.CivicPublish)
+	p, err := auth.Require(ctx, auth.CivicPublish)
 	if err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ func (s *Service) Answer(ctx context.Context, questionID int64, answer string) e
 	if err != nil {
 		return err
 	}
-	if err := allowed(p, auth.CivicPublish, path); err != nil {
+	if err := auth.Allowed(p, auth.CivicPublish, path, outOfScope); err != nil {
 		return err
 	}
 	if answered != nil {
@@ -137,7 +137,7 @@ func (s *Service) Questions(ctx context.Context, kind string, targetID int64) ([
 // Unanswered lists the questions still waiting for an answer in the
 // caller's communities, the longest-waiting first.
 func (s *Service) Unanswered(ctx context.Context) ([]Question, error) {
-	p, err := authorize(ctx, auth.CivicRead)
+	p, err := auth.Require(ctx, auth.CivicRead)
 	if err != nil {
 		return nil, err
 	}
@@ -149,11 +149,11 @@ func (s *Service) Unanswered(ctx context.Context) ([]Question, error) {
 // left unanswered past their deadline at asOf: what the scorecard counts
 // against a community.
 func (s *Service) UnansweredOverdue(ctx context.Context, path string, asOf time.Time) (int, error) {
-	p, err := authorize(ctx, auth.CivicRead)
+	p, err := auth.Require(ctx, auth.CivicRead)
 	if err != nil {
 		return 0, err
 	}
-	if err := allowed(p, auth.CivicRead, path); err != nil {
+	if err := auth.Allowed(p, auth.CivicRead, path, outOfScope); err != nil {
 		return 0, err
 	}
 	var n int
@@ -172,7 +172,7 @@ const (
 // version or a topic, once per member and item. An objection needs its
 // reasons.
 func (s *Service) Opine(ctx context.Context, kind string, targetID int64, stance, reasons string) error {
-	p, err := authorize(ctx, auth.CivicOversee)
+	p, err := auth.Require(ctx, auth.CivicOversee)
 	if err != nil {
 		return err
 	}
@@ -190,7 +190,7 @@ func (s *Service) Opine(ctx context.Context, kind string, targetID int64, stance
 	if err != nil {
 		return err
 	}
-	if err := allowed(p, auth.CivicOversee, path); err != nil {
+	if err := auth.Allowed(p, auth.CivicOversee, path, outOfScope); err != nil {
 		return err
 	}
 	return s.db.Write(ctx, func(ctx context.Context) error {

@@ -259,7 +259,7 @@ func (s *Service) move(ctx context.Context, t Topic, to, note string) error {
 
 // staffTopic loads a topic for a staff action needing perm.
 func (s *Service) staffTopic(ctx context.Context, id int64, perm auth.Perm) (Topic, *auth.Principal, error) {
-	p, err := authorize(ctx, perm)
+	p, err := auth.Require(ctx, perm)
 	if err != nil {
 		return Topic{}, nil, err
 	}
@@ -267,7 +267,7 @@ func (s *Service) staffTopic(ctx context.Context, id int64, perm auth.Perm) (Top
 	if err != nil {
 		return Topic{}, nil, err
 	}
-	return t, p, allowed(p, perm, t.AreaPath)
+	return t, p, auth.Allowed(p, perm, t.AreaPath, outOfScope)
 }
 
 // Moderate takes a proposed topic up for discussion or rejects it with a

@@ -67,7 +67,7 @@ func (v Vote) Open(t time.Time) bool { return !t.Before(v.OpensAt) && t.Before(v
 
 // CreateVote opens a vote (staff with civic.moderate).
 func (s *Service) CreateVote(ctx context.Context, in VoteInput) (Vote, error) {
-	p, err := authorize(ctx, auth.CivicModerate)
+	p, err := auth.Require(ctx, auth.CivicModerate)
 	if err != nil {
 		return Vote{}, err
 	}
@@ -78,7 +78,7 @@ func (s *Service) CreateVote(ctx context.Context, in VoteInput) (Vote, error) {
 	if err != nil {
 		return Vote{}, err
 	}
-	if err := allowed(p, auth.CivicModerate, c.Path); err != nil {
+	if err := auth.Allowed(p, auth.CivicModerate, c.Path, outOfScope); err != nil {
 		return Vote{}, err
 	}
 	v := Vote{Community: c.Code, AreaPath: c.Path, TopicID: in.TopicID, Title: in.Title, Body: in.Body, Rule: in.Rule, Secret: in.Secret,
@@ -190,7 +190,7 @@ func (s *Service) Cast(ctx context.Context, voteID int64, choice int) error {
 
 // CastPaper records a paper ballot that staff enter for a resident.
 func (s *Service) CastPaper(ctx context.Context, voteID, residentID int64, choice int) error {
-	p, err := authorize(ctx, auth.CivicModerate)
+	p, err := auth.Require(ctx, auth.CivicModerate)
 	if err != nil {
 		return err
 	}
@@ -198,18 +198,18 @@ func (s *Service) CastPaper(ctx context.Context, voteID, residentID int64, choic
 	if err != nil {
 		return err
 	}
-	if err := allowed(p, auth.CivicModerate, v.AreaPath); err != nil {
+	if err := auth.Allowed(p, auth.CivicModerate, v.AreaPath, outOfScope); err != nil {
 		return err
 	}
 	id, err := s.reg.Voter(ctx, residentID)
 	if errs.CodeOf(err) == errs.NotFound {
-		return fieldErr("resident_id", "err.civic.resident_unknown", residentID)
+		return errs.OnField("resident_id", "err.civic.resident_unknown", residentID)
 	}
 	if err != nil {
 		return err
 	}
 	if !strings.HasPrefix(id.AreaPath, v.AreaPath) {
-		return fieldErr("resident_id", "err.civic.not_elector")
+		return errs.OnField("resident_id", "err.civic.not_elector")
 	}
 	return s.ballot(ctx, v, id, choice, "paper", actorName(p))
 }
@@ -224,7 +224,7 @@ func (s *Service) ballot(ctx context.Context, v Vote, id registry.Identity, choi
 		return errs.E(errs.Conflict, "err.civic.vote_closed")
 	}
 	if choice < 0 || choice >= len(v.Options) {
-		return fieldErr("option", "err.civic.option_unknown")
+		return errs.OnField("option", "err.civic.option_unknown")
 	}
 	key, err := voterKey(v, id)
 	if err != nil {
@@ -277,7 +277,7 @@ type Voter struct {
 
 // Voters lists who voted, for staff checking the count.
 func (s *Service) Voters(ctx context.Context, voteID int64) ([]Voter, error) {
-	p, err := authorize(ctx, auth.CivicRead)
+	p, err := auth.Require(ctx, auth.CivicRead)
 	if err != nil {
 		return nil, err
 	}
@@ -285,7 +285,7 @@ func (s *Service) Voters(ctx context.Context, voteID int64) ([]Voter, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := allowed(p, auth.CivicRead, v.AreaPath); err != nil {
+	if err := auth.Allowed(p, auth.CivicRead, v.AreaPath, outOfScope); err != nil {
 		return nil, err
 	}
 	return db.All(ctx, s.db.Q(ctx), func(r db.Scanner) (Voter, error) {

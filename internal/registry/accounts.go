@@ -30,7 +30,7 @@ type Identity struct {
 // person's identity; the link is audited. An account already linked to
 // someone else, or a resident who already has an account, is a conflict.
 func (s *Service) LinkUser(ctx context.Context, residentID, userID int64) error {
-	if err := authorize(ctx, auth.RegistryEdit); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryEdit); err != nil {
 		return err
 	}
 	return s.db.Write(ctx, func(ctx context.Context) error {
@@ -44,14 +44,14 @@ func (s *Service) LinkUser(ctx context.Context, residentID, userID int64) error 
 			return err
 		}
 		if taken > 0 {
-			return conflictErr("user_id", "err.registry.account_linked")
+			return errs.TakenOnField("user_id", "err.registry.account_linked")
 		}
 		var exists int
 		if err := s.db.Q(ctx).QueryRowContext(ctx, "SELECT COUNT(*) FROM users WHERE id = $1", userID).Scan(&exists); err != nil {
 			return err
 		}
 		if exists == 0 {
-			return fieldErr("user_id", "err.registry.account_unknown", userID)
+			return errs.OnField("user_id", "err.registry.account_unknown", userID)
 		}
 		if _, err := s.db.Q(ctx).ExecContext(ctx, "INSERT INTO registry_resident_users (user_id, resident_id, linked_at) VALUES ($1, $2, $3)",
 			userID, residentID, s.now().UTC()); err != nil {

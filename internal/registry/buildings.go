@@ -100,7 +100,7 @@ func (in BuildingInput) address() string {
 
 // CreateBuilding adds a building to a grid.
 func (s *Service) CreateBuilding(ctx context.Context, in BuildingInput) (Building, error) {
-	if err := authorize(ctx, auth.RegistryEdit); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryEdit); err != nil {
 		return Building{}, err
 	}
 	if err := in.validate(); err != nil {
@@ -115,7 +115,7 @@ func (s *Service) CreateBuilding(ctx context.Context, in BuildingInput) (Buildin
 		now := s.now().UTC()
 		id, err := s.store.insertBuilding(ctx, g.ID, in, now)
 		if db.IsUnique(err) {
-			return conflictErr("name", "err.registry.building_taken", in.address())
+			return errs.TakenOnField("name", "err.registry.building_taken", in.address())
 		}
 		if err != nil {
 			return err
@@ -131,7 +131,7 @@ func (s *Service) CreateBuilding(ctx context.Context, in BuildingInput) (Buildin
 // UpdateBuilding changes a building; moving it to another grid needs edit
 // rights on both.
 func (s *Service) UpdateBuilding(ctx context.Context, id int64, in BuildingInput) (Building, error) {
-	if err := authorize(ctx, auth.RegistryEdit); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryEdit); err != nil {
 		return Building{}, err
 	}
 	if err := in.validate(); err != nil {
@@ -149,7 +149,7 @@ func (s *Service) UpdateBuilding(ctx context.Context, id int64, in BuildingInput
 		}
 		err = s.store.updateBuilding(ctx, old.ID, g.ID, in, s.now().UTC())
 		if db.IsUnique(err) {
-			return conflictErr("name", "err.registry.building_taken", in.address())
+			return errs.TakenOnField("name", "err.registry.building_taken", in.address())
 		}
 		if err != nil {
 			return err
@@ -168,7 +168,7 @@ func (s *Service) buildingFor(ctx context.Context, id int64, perm auth.Perm) (Bu
 	if err != nil {
 		return Building{}, err
 	}
-	if err := s.allowed(auth.From(ctx), perm, b.AreaPath); err != nil {
+	if err := auth.Allowed(auth.From(ctx), perm, b.AreaPath, outOfScope); err != nil {
 		return Building{}, err
 	}
 	return b, nil
@@ -176,7 +176,7 @@ func (s *Service) buildingFor(ctx context.Context, id int64, perm auth.Perm) (Bu
 
 // Building returns a building with its rooms.
 func (s *Service) Building(ctx context.Context, id int64) (Building, error) {
-	if err := authorize(ctx, auth.RegistryRead); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryRead); err != nil {
 		return Building{}, err
 	}
 	b, err := s.buildingFor(ctx, id, auth.RegistryRead)
@@ -207,7 +207,7 @@ type BuildingQuery struct {
 
 // Buildings lists the buildings in the caller's scope.
 func (s *Service) Buildings(ctx context.Context, q BuildingQuery) (Page[Building], error) {
-	p, err := anywhere(ctx, auth.RegistryRead)
+	p, err := auth.Require(ctx, auth.RegistryRead)
 	if err != nil {
 		return Page[Building]{}, err
 	}
@@ -231,7 +231,7 @@ func (in *RoomInput) validate() error {
 
 // AddRoom adds a room to a building.
 func (s *Service) AddRoom(ctx context.Context, buildingID int64, in RoomInput) (Room, error) {
-	if err := authorize(ctx, auth.RegistryEdit); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryEdit); err != nil {
 		return Room{}, err
 	}
 	if err := in.validate(); err != nil {
@@ -245,7 +245,7 @@ func (s *Service) AddRoom(ctx context.Context, buildingID int64, in RoomInput) (
 		}
 		id, err := s.store.insertRoom(ctx, b.ID, in, s.now().UTC())
 		if db.IsUnique(err) {
-			return conflictErr("number", "err.registry.room_taken", in.Unit, in.Number)
+			return errs.TakenOnField("number", "err.registry.room_taken", in.Unit, in.Number)
 		}
 		if err != nil {
 			return err
@@ -290,15 +290,15 @@ type HouseholdInput struct {
 // CreateHousehold adds a household, in the room's grid when a room is
 // given.
 func (s *Service) CreateHousehold(ctx context.Context, in HouseholdInput) (Household, error) {
-	if err := authorize(ctx, auth.RegistryEdit); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryEdit); err != nil {
 		return Household{}, err
 	}
 	in.Number = strings.TrimSpace(in.Number)
 	if !textOK(in.Number, 30) {
-		return Household{}, fieldErr("number", "err.registry.household_number")
+		return Household{}, errs.OnField("number", "err.registry.household_number")
 	}
 	if in.RoomID == 0 && strings.TrimSpace(in.Grid) == "" {
-		return Household{}, fieldErr("room_id", "err.registry.household_place")
+		return Household{}, errs.OnField("room_id", "err.registry.household_place")
 	}
 	var h Household
 	err := s.db.Write(ctx, func(ctx context.Context) error {
@@ -306,7 +306,7 @@ func (s *Service) CreateHousehold(ctx context.Context, in HouseholdInput) (House
 		if in.RoomID != 0 {
 			_, b, err := s.roomFor(ctx, in.RoomID, auth.RegistryEdit)
 			if errs.CodeOf(err) == errs.NotFound {
-				return fieldErr("room_id", "err.registry.room_unknown", in.RoomID)
+				return errs.OnField("room_id", "err.registry.room_unknown", in.RoomID)
 			}
 			if err != nil {
 				return err

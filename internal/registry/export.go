@@ -55,17 +55,17 @@ func (s *Service) ExportResidentsXLSX(ctx context.Context, q ResidentQuery, w io
 // CheckExport checks, before anything is written, that the caller may
 // export with opt: a page sets its headers only after this.
 func (s *Service) CheckExport(ctx context.Context, opt ExportOptions) error {
-	if err := authorize(ctx, auth.RegistryRead); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryRead); err != nil {
 		return err
 	}
 	if !opt.Reveal {
 		return nil
 	}
-	if err := authorize(ctx, auth.RegistryReveal); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryReveal); err != nil {
 		return err
 	}
 	if r := strings.TrimSpace(opt.Reason); r == "" || !textOK(r, 200) {
-		return fieldErr("reason", "err.registry.reason")
+		return errs.OnField("reason", "err.registry.reason")
 	}
 	return nil
 }

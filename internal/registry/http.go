@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	"github.com/linli/linli/internal/platform/auth"
-	"github.com/linli/linli/internal/platform/errs"
 	"github.com/linli/linli/internal/platform/web"
 )
 
@@ -69,15 +68,6 @@ func Routes(srv *web.Server, svc *Service) {
 	importRoutes(h)
 }
 
-// pathID reads the {name} wildcard as an id.
-func pathID(r *http.Request, name string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, errs.E(errs.NotFound, "err.registry.bad_id", r.PathValue(name))
-	}
-	return id, nil
-}
-
 // queryID reads a cursor or id from the query string; junk reads as 0.
 func queryID(r *http.Request, name string) int64 {
 	id, _ := strconv.ParseInt(r.URL.Query().Get(name), 10, 64)
@@ -89,46 +79,13 @@ func queryInt(r *http.Request, name string) int {
 	return n
 }
 
-// reply answers with v as JSON, or err.
-func reply(w http.ResponseWriter, status int, v any, err error) error {
-	if err != nil {
-		return err
-	}
-	web.JSON(w, status, v)
-	return nil
-}
-
-// decode reads a JSON body into a new T.
-func decode[T any](r *http.Request) (T, error) {
-	var v T
-	err := web.DecodeJSON(r, &v)
-	return v, err
-}
-
-// withID runs fn with the {id} wildcard, for the many routes that take one.
-func withID(r *http.Request, fn func(id int64) error) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	return fn(id)
-}
-
-// items wraps a slice as {"items": […]}, never null.
-func items[T any](xs []T) map[string]any {
-	if xs == nil {
-		xs = []T{}
-	}
-	return map[string]any{"items": xs}
-}
-
 func (h *handler) apiCareLevels(w http.ResponseWriter, r *http.Request) error {
 	ls, err := h.svc.CareLevels(r.Context())
-	return reply(w, http.StatusOK, items(ls), err)
+	return web.Reply(w, http.StatusOK, web.Items(ls), err)
 }
 
 func (h *handler) apiSetInterval(w http.ResponseWriter, r *http.Request) error {
-	in, err := decode[struct {
+	in, err := web.Decode[struct {
 		EveryDays int `json:"every_days"`
 	}](r)
 	if err != nil {
@@ -142,11 +99,11 @@ func (h *handler) apiSetInterval(w http.ResponseWriter, r *http.Request) error {
 
 func (h *handler) apiGroups(w http.ResponseWriter, r *http.Request) error {
 	gs, err := h.svc.Groups(r.Context())
-	return reply(w, http.StatusOK, items(gs), err)
+	return web.Reply(w, http.StatusOK, web.Items(gs), err)
 }
 
 func (h *handler) apiSaveGroup(w http.ResponseWriter, r *http.Request) error {
-	g, err := decode[Group](r)
+	g, err := web.Decode[Group](r)
 	if err != nil {
 		return err
 	}
@@ -161,57 +118,57 @@ func (h *handler) apiBuildings(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	page, err := h.svc.Buildings(r.Context(), BuildingQuery{Grid: q.Get("grid"), Address: q.Get("address"),
 		After: queryID(r, "cursor"), Limit: queryInt(r, "limit")})
-	return reply(w, http.StatusOK, nonNil(page), err)
+	return web.Reply(w, http.StatusOK, nonNil(page), err)
 }
 
 func (h *handler) apiCreateBuilding(w http.ResponseWriter, r *http.Request) error {
-	in, err := decode[BuildingInput](r)
+	in, err := web.Decode[BuildingInput](r)
 	if err != nil {
 		return err
 	}
 	b, err := h.svc.CreateBuilding(r.Context(), in)
-	return reply(w, http.StatusCreated, b, err)
+	return web.Reply(w, http.StatusCreated, b, err)
 }
 
 func (h *handler) apiBuilding(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		b, err := h.svc.Building(r.Context(), id)
 		if b.Rooms == nil {
 			b.Rooms = []Room{}
 		}
-		return reply(w, http.StatusOK, b, err)
+		return web.Reply(w, http.StatusOK, b, err)
 	})
 }
 
 func (h *handler) apiUpdateBuilding(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
-		in, err := decode[BuildingInput](r)
+	return web.WithID(r, func(id int64) error {
+		in, err := web.Decode[BuildingInput](r)
 		if err != nil {
 			return err
 		}
 		b, err := h.svc.UpdateBuilding(r.Context(), id, in)
-		return reply(w, http.StatusOK, b, err)
+		return web.Reply(w, http.StatusOK, b, err)
 	})
 }
 
 func (h *handler) apiAddRoom(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
-		in, err := decode[RoomInput](r)
+	return web.WithID(r, func(id int64) error {
+		in, err := web.Decode[RoomInput](r)
 		if err != nil {
 			return err
 		}
 		room, err := h.svc.AddRoom(r.Context(), id, in)
-		return reply(w, http.StatusCreated, room, err)
+		return web.Reply(w, http.StatusCreated, room, err)
 	})
 }
 
 func (h *handler) apiCreateHousehold(w http.ResponseWriter, r *http.Request) error {
-	in, err := decode[HouseholdInput](r)
+	in, err := web.Decode[HouseholdInput](r)
 	if err != nil {
 		return err
 	}
 	hh, err := h.svc.CreateHousehold(r.Context(), in)
-	return reply(w, http.StatusCreated, hh, err)
+	return web.Reply(w, http.StatusCreated, hh, err)
 }
 
 // residentQuery reads a search from the query string. The numbers travel
@@ -224,14 +181,14 @@ func residentQuery(r *http.Request) ResidentQuery {
 
 func (h *handler) apiResidents(w http.ResponseWriter, r *http.Request) error {
 	page, err := h.svc.Residents(r.Context(), residentQuery(r))
-	return reply(w, http.StatusOK, nonNil(page), err)
+	return web.Reply(w, http.StatusOK, nonNil(page), err)
 }
 
 // apiExportResidents streams the search as CSV, masked. An error after
 // the first row can only cut the file short; the audit row is written at
 // the end, so a cut export is not recorded as complete.
 func (h *handler) apiExportResidents(w http.ResponseWriter, r *http.Request) error {
-	if err := authorize(r.Context(), auth.RegistryRead); err != nil {
+	if _, err := auth.Require(r.Context(), auth.RegistryRead); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
@@ -241,50 +198,50 @@ func (h *handler) apiExportResidents(w http.ResponseWriter, r *http.Request) err
 }
 
 func (h *handler) apiCreateResident(w http.ResponseWriter, r *http.Request) error {
-	in, err := decode[ResidentInput](r)
+	in, err := web.Decode[ResidentInput](r)
 	if err != nil {
 		return err
 	}
 	res, err := h.svc.CreateResident(r.Context(), in)
-	return reply(w, http.StatusCreated, res, err)
+	return web.Reply(w, http.StatusCreated, res, err)
 }
 
 func (h *handler) apiResident(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		res, err := h.svc.Resident(r.Context(), id)
-		return reply(w, http.StatusOK, res, err)
+		return web.Reply(w, http.StatusOK, res, err)
 	})
 }
 
 func (h *handler) apiUpdateResident(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
-		in, err := decode[ResidentInput](r)
+	return web.WithID(r, func(id int64) error {
+		in, err := web.Decode[ResidentInput](r)
 		if err != nil {
 			return err
 		}
 		res, err := h.svc.UpdateResident(r.Context(), id, in)
-		return reply(w, http.StatusOK, res, err)
+		return web.Reply(w, http.StatusOK, res, err)
 	})
 }
 
 func (h *handler) apiLinkRoom(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
-		in, err := decode[LinkInput](r)
+	return web.WithID(r, func(id int64) error {
+		in, err := web.Decode[LinkInput](r)
 		if err != nil {
 			return err
 		}
 		l, err := h.svc.LinkRoom(r.Context(), id, in)
-		return reply(w, http.StatusCreated, l, err)
+		return web.Reply(w, http.StatusCreated, l, err)
 	})
 }
 
 func (h *handler) apiEndLink(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
-		link, err := pathID(r, "link")
+	return web.WithID(r, func(id int64) error {
+		link, err := web.PathID(r, "link")
 		if err != nil {
 			return err
 		}
-		in, err := decode[struct {
+		in, err := web.Decode[struct {
 			To string `json:"to"`
 		}](r)
 		if err != nil {
@@ -303,13 +260,13 @@ type revealJSON struct {
 }
 
 func (h *handler) apiReveal(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
-		in, err := decode[revealJSON](r)
+	return web.WithID(r, func(id int64) error {
+		in, err := web.Decode[revealJSON](r)
 		if err != nil {
 			return err
 		}
 		out, err := h.svc.Reveal(r.Context(), id, in.Reason)
-		return reply(w, http.StatusOK, out, err)
+		return web.Reply(w, http.StatusOK, out, err)
 	})
 }
 
@@ -319,45 +276,45 @@ type linkUserJSON struct {
 
 // apiLinkUser ties a resident's login account to their register entry.
 func (h *handler) apiLinkUser(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
-		in, err := decode[linkUserJSON](r)
+	return web.WithID(r, func(id int64) error {
+		in, err := web.Decode[linkUserJSON](r)
 		if err != nil {
 			return err
 		}
 		err = h.svc.LinkUser(r.Context(), id, in.UserID)
-		return reply(w, http.StatusOK, map[string]int64{"resident_id": id, "user_id": in.UserID}, err)
+		return web.Reply(w, http.StatusOK, map[string]int64{"resident_id": id, "user_id": in.UserID}, err)
 	})
 }
 
 func (h *handler) apiVisits(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		vs, err := h.svc.Visits(r.Context(), id)
-		return reply(w, http.StatusOK, items(vs), err)
+		return web.Reply(w, http.StatusOK, web.Items(vs), err)
 	})
 }
 
 // apiRecordVisit takes JSON; a photo comes through the page's form.
 func (h *handler) apiRecordVisit(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
-		in, err := decode[VisitInput](r)
+	return web.WithID(r, func(id int64) error {
+		in, err := web.Decode[VisitInput](r)
 		if err != nil {
 			return err
 		}
 		v, err := h.svc.RecordVisit(r.Context(), id, in)
-		return reply(w, http.StatusCreated, v, err)
+		return web.Reply(w, http.StatusCreated, v, err)
 	})
 }
 
 func (h *handler) apiCaseFromVisit(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
-		in, err := decode[struct {
+	return web.WithID(r, func(id int64) error {
+		in, err := web.Decode[struct {
 			Category string `json:"case_category"`
 		}](r)
 		if err != nil {
 			return err
 		}
 		number, err := h.svc.CaseFromVisit(r.Context(), id, in.Category)
-		return reply(w, http.StatusCreated, map[string]string{"case_number": number}, err)
+		return web.Reply(w, http.StatusCreated, map[string]string{"case_number": number}, err)
 	})
 }
 
@@ -365,44 +322,44 @@ func (h *handler) apiPlaces(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	page, err := h.svc.Places(r.Context(), PlaceQuery{Grid: q.Get("grid"), Kind: PlaceKind(q.Get("kind")), Name: q.Get("name"),
 		After: queryID(r, "cursor"), Limit: queryInt(r, "limit")})
-	return reply(w, http.StatusOK, nonNil(page), err)
+	return web.Reply(w, http.StatusOK, nonNil(page), err)
 }
 
 func (h *handler) apiCreatePlace(w http.ResponseWriter, r *http.Request) error {
-	in, err := decode[PlaceInput](r)
+	in, err := web.Decode[PlaceInput](r)
 	if err != nil {
 		return err
 	}
 	p, err := h.svc.CreatePlace(r.Context(), in)
-	return reply(w, http.StatusCreated, p, err)
+	return web.Reply(w, http.StatusCreated, p, err)
 }
 
 func (h *handler) apiPlace(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		p, err := h.svc.Place(r.Context(), id)
-		return reply(w, http.StatusOK, p, err)
+		return web.Reply(w, http.StatusOK, p, err)
 	})
 }
 
 func (h *handler) apiUpdatePlace(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
-		in, err := decode[PlaceInput](r)
+	return web.WithID(r, func(id int64) error {
+		in, err := web.Decode[PlaceInput](r)
 		if err != nil {
 			return err
 		}
 		p, err := h.svc.UpdatePlace(r.Context(), id, in)
-		return reply(w, http.StatusOK, p, err)
+		return web.Reply(w, http.StatusOK, p, err)
 	})
 }
 
 func (h *handler) apiRevealPlace(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
-		in, err := decode[revealJSON](r)
+	return web.WithID(r, func(id int64) error {
+		in, err := web.Decode[revealJSON](r)
 		if err != nil {
 			return err
 		}
 		phone, err := h.svc.RevealPlaceContact(r.Context(), id, in.Reason)
-		return reply(w, http.StatusOK, map[string]string{"contact_phone": phone}, err)
+		return web.Reply(w, http.StatusOK, map[string]string{"contact_phone": phone}, err)
 	})
 }
 
@@ -410,50 +367,50 @@ func (h *handler) apiComponents(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	page, err := h.svc.Components(r.Context(), ComponentQuery{Grid: q.Get("grid"), State: ComponentState(q.Get("state")),
 		After: queryID(r, "cursor"), Limit: queryInt(r, "limit")})
-	return reply(w, http.StatusOK, nonNil(page), err)
+	return web.Reply(w, http.StatusOK, nonNil(page), err)
 }
 
 func (h *handler) apiCreateComponent(w http.ResponseWriter, r *http.Request) error {
-	in, err := decode[ComponentInput](r)
+	in, err := web.Decode[ComponentInput](r)
 	if err != nil {
 		return err
 	}
 	c, err := h.svc.CreateComponent(r.Context(), in)
-	return reply(w, http.StatusCreated, c, err)
+	return web.Reply(w, http.StatusCreated, c, err)
 }
 
 func (h *handler) apiComponent(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		c, err := h.svc.Component(r.Context(), id)
-		return reply(w, http.StatusOK, c, err)
+		return web.Reply(w, http.StatusOK, c, err)
 	})
 }
 
 func (h *handler) apiSetState(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
-		in, err := decode[struct {
+	return web.WithID(r, func(id int64) error {
+		in, err := web.Decode[struct {
 			State ComponentState `json:"state"`
 		}](r)
 		if err != nil {
 			return err
 		}
 		c, err := h.svc.SetComponentState(r.Context(), id, in.State)
-		return reply(w, http.StatusOK, c, err)
+		return web.Reply(w, http.StatusOK, c, err)
 	})
 }
 
 func (h *handler) apiDue(w http.ResponseWriter, r *http.Request) error {
 	ds, err := h.svc.DueVisits(r.Context(), r.URL.Query().Get("grid"), queryInt(r, "limit"))
-	return reply(w, http.StatusOK, items(ds), err)
+	return web.Reply(w, http.StatusOK, web.Items(ds), err)
 }
 
 func (h *handler) apiPatrols(w http.ResponseWriter, r *http.Request) error {
 	ps, err := h.svc.Patrols(r.Context(), queryInt(r, "limit"))
-	return reply(w, http.StatusOK, items(ps), err)
+	return web.Reply(w, http.StatusOK, web.Items(ps), err)
 }
 
 func (h *handler) apiStartPatrol(w http.ResponseWriter, r *http.Request) error {
-	in, err := decode[struct {
+	in, err := web.Decode[struct {
 		Grid string `json:"grid"`
 		Note string `json:"note"`
 	}](r)
@@ -461,12 +418,12 @@ func (h *handler) apiStartPatrol(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p, err := h.svc.StartPatrol(r.Context(), in.Grid, in.Note)
-	return reply(w, http.StatusCreated, p, err)
+	return web.Reply(w, http.StatusCreated, p, err)
 }
 
 func (h *handler) apiCheckIn(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
-		in, err := decode[struct {
+	return web.WithID(r, func(id int64) error {
+		in, err := web.Decode[struct {
 			Location Point  `json:"location"`
 			Note     string `json:"note"`
 		}](r)
@@ -482,9 +439,9 @@ func (h *handler) apiCheckIn(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) apiEndPatrol(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		p, err := h.svc.EndPatrol(r.Context(), id)
-		return reply(w, http.StatusOK, p, err)
+		return web.Reply(w, http.StatusOK, p, err)
 	})
 }
 

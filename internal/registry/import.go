@@ -140,7 +140,7 @@ type ImportReport struct {
 // bad file or any bad row is an Invalid error whose fields name every bad
 // row and column; nothing is written then.
 func (s *Service) ImportResidents(ctx context.Context, rows sheet.Reader, opt ImportOptions) (ImportReport, error) {
-	if err := authorize(ctx, auth.RegistryEdit); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryEdit); err != nil {
 		return ImportReport{}, err
 	}
 	im, err := s.newImporter(ctx, rows.Header(), opt.Progress)
@@ -464,7 +464,7 @@ func (im *importer) readAll(ctx context.Context, rows sheet.Reader) error {
 				return sheet.AsError(r.err)
 			}
 			if im.n+im.problems.Count() >= MaxImportRows {
-				return fieldErr("file", "err.registry.import_too_many", MaxImportRows)
+				return errs.OnField("file", "err.registry.import_too_many", MaxImportRows)
 			}
 			im.row(ctx, r.row.Line, r.row.Cells)
 			if len(im.pending) >= knownBatch {
@@ -486,7 +486,7 @@ func (im *importer) readAll(ctx context.Context, rows sheet.Reader) error {
 		return err
 	}
 	if im.n == 0 {
-		return fieldErr("file", "err.registry.import_no_rows")
+		return errs.OnField("file", "err.registry.import_no_rows")
 	}
 	return nil
 }

@@ -183,7 +183,7 @@ func receive(w http.ResponseWriter, r *http.Request) (path string, check bool, e
 	http.NewResponseController(w).SetReadDeadline(time.Now().Add(30 * time.Minute))
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return "", false, fieldErr("file", "err.registry.import_file_missing")
+		return "", false, errs.OnField("file", "err.registry.import_file_missing")
 	}
 	for {
 		part, err := mr.NextPart()
@@ -208,7 +208,7 @@ func receive(w http.ResponseWriter, r *http.Request) (path string, check bool, e
 		part.Close()
 	}
 	if path == "" {
-		return "", false, fieldErr("file", "err.registry.import_file_missing")
+		return "", false, errs.OnField("file", "err.registry.import_file_missing")
 	}
 	return path, check, nil
 }
@@ -242,7 +242,7 @@ func tooLarge(err error) error {
 
 func (h *handler) importPage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	if err := authorize(ctx, auth.RegistryEdit); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryEdit); err != nil {
 		return err
 	}
 	data, err := h.common(ctx, "import")
@@ -275,7 +275,7 @@ func (h *handler) importPage(w http.ResponseWriter, r *http.Request) error {
 // to its progress.
 func (h *handler) importUpload(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	if err := authorize(ctx, auth.RegistryEdit); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryEdit); err != nil {
 		return err
 	}
 	path, check, err := receive(w, r)
@@ -299,7 +299,7 @@ func (h *handler) importUpload(w http.ResponseWriter, r *http.Request) error {
 // with the job; poll GET /api/v1/registry/import/{job}).
 func (h *handler) apiImport(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	if err := authorize(ctx, auth.RegistryEdit); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryEdit); err != nil {
 		return err
 	}
 	path, check, err := receive(w, r)
@@ -315,11 +315,11 @@ func (h *handler) apiImport(w http.ResponseWriter, r *http.Request) error {
 	defer os.Remove(path)
 	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(30 * time.Minute))
 	rep, err := h.svc.importFile(ctx, path, check, nil)
-	return reply(w, http.StatusOK, rep, err)
+	return web.Reply(w, http.StatusOK, rep, err)
 }
 
 func (h *handler) apiImportStatus(w http.ResponseWriter, r *http.Request) error {
-	if err := authorize(r.Context(), auth.RegistryEdit); err != nil {
+	if _, err := auth.Require(r.Context(), auth.RegistryEdit); err != nil {
 		return err
 	}
 	j, err := h.svc.job(r.Context(), r.PathValue("job"))
@@ -333,7 +333,7 @@ func (h *handler) apiImportStatus(w http.ResponseWriter, r *http.Request) error 
 // importTemplate is the template with its Chinese header and an example
 // row, as xlsx or CSV (UTF-8 with a byte-order mark, for Excel).
 func (h *handler) importTemplate(w http.ResponseWriter, r *http.Request) error {
-	if err := authorize(r.Context(), auth.RegistryRead); err != nil {
+	if _, err := auth.Require(r.Context(), auth.RegistryRead); err != nil {
 		return err
 	}
 	var out sheet.Writer

@@ -184,7 +184,7 @@ func (h *handler) createResident(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) editResidentPage(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		res, err := h.svc.Resident(r.Context(), id)
 		if err != nil {
 			return err
@@ -199,7 +199,7 @@ func (h *handler) editResidentPage(w http.ResponseWriter, r *http.Request) error
 }
 
 func (h *handler) updateResident(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		if err := web.ParseForm(r); err != nil {
 			return err
 		}
@@ -214,7 +214,7 @@ func (h *handler) updateResident(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) residentPage(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error { return h.renderResident(w, r, http.StatusOK, id, nil, nil) })
+	return web.WithID(r, func(id int64) error { return h.renderResident(w, r, http.StatusOK, id, nil, nil) })
 }
 
 // renderResident shows a resident: masked numbers (or, just after a
@@ -286,7 +286,7 @@ func (h *handler) caseCategories(ctx context.Context) []cases.Category {
 }
 
 func (h *handler) revealResident(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		if err := web.ParseForm(r); err != nil {
 			return err
 		}
@@ -300,7 +300,7 @@ func (h *handler) revealResident(w http.ResponseWriter, r *http.Request) error {
 
 // recordVisit takes the visit form, with an optional photo.
 func (h *handler) recordVisit(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		in, err := visitFromForm(r)
 		if err == nil {
 			_, err = h.svc.RecordVisit(r.Context(), id, in)
@@ -337,7 +337,7 @@ func visitFromForm(r *http.Request) (VisitInput, error) {
 }
 
 func (h *handler) visitPhoto(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		p, err := h.svc.VisitPhoto(r.Context(), id)
 		if err != nil {
 			return err
@@ -350,7 +350,7 @@ func (h *handler) visitPhoto(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) caseFromVisit(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		if err := web.ParseForm(r); err != nil {
 			return err
 		}
@@ -440,7 +440,7 @@ func formPoint(lon, lat string) *Point {
 }
 
 func (h *handler) buildingPage(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error { return h.renderBuilding(w, r, http.StatusOK, id, nil) })
+	return web.WithID(r, func(id int64) error { return h.renderBuilding(w, r, http.StatusOK, id, nil) })
 }
 
 func (h *handler) renderBuilding(w http.ResponseWriter, r *http.Request, status int, id int64, formErr error) error {
@@ -462,7 +462,7 @@ func (h *handler) renderBuilding(w http.ResponseWriter, r *http.Request, status 
 }
 
 func (h *handler) addRoom(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		if err := web.ParseForm(r); err != nil {
 			return err
 		}
@@ -559,7 +559,7 @@ func (h *handler) createComponent(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (h *handler) setComponentState(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		if err := web.ParseForm(r); err != nil {
 			return err
 		}
@@ -607,7 +607,7 @@ func buildingFromForm(r *http.Request) BuildingInput {
 }
 
 func (h *handler) updateBuilding(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		if err := web.ParseForm(r); err != nil {
 			return err
 		}
@@ -620,7 +620,7 @@ func (h *handler) updateBuilding(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) placePage(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error { return h.renderPlace(w, r, http.StatusOK, id, "", nil) })
+	return web.WithID(r, func(id int64) error { return h.renderPlace(w, r, http.StatusOK, id, "", nil) })
 }
 
 func (h *handler) renderPlace(w http.ResponseWriter, r *http.Request, status int, id int64, revealed string, formErr error) error {
@@ -643,7 +643,7 @@ func (h *handler) renderPlace(w http.ResponseWriter, r *http.Request, status int
 }
 
 func (h *handler) updatePlace(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		if err := web.ParseForm(r); err != nil {
 			return err
 		}
@@ -660,7 +660,7 @@ func (h *handler) updatePlace(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) revealPlace(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		if err := web.ParseForm(r); err != nil {
 			return err
 		}
@@ -673,7 +673,7 @@ func (h *handler) revealPlace(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) linkRoom(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		if err := web.ParseForm(r); err != nil {
 			return err
 		}
@@ -689,8 +689,8 @@ func (h *handler) linkRoom(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) endLink(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
-		link, err := pathID(r, "link")
+	return web.WithID(r, func(id int64) error {
+		link, err := web.PathID(r, "link")
 		if err != nil {
 			return err
 		}
@@ -744,7 +744,7 @@ func (h *handler) startPatrol(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) checkIn(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		if err := web.ParseForm(r); err != nil {
 			return err
 		}
@@ -761,7 +761,7 @@ func (h *handler) checkIn(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) endPatrol(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		if _, err := h.svc.EndPatrol(r.Context(), id); err != nil {
 			return err
 		}

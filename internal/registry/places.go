@@ -93,7 +93,7 @@ func (in *PlaceInput) validate() error {
 
 // CreatePlace adds a place or organisation to a grid.
 func (s *Service) CreatePlace(ctx context.Context, in PlaceInput) (Place, error) {
-	if err := authorize(ctx, auth.RegistryEdit); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryEdit); err != nil {
 		return Place{}, err
 	}
 	if err := in.validate(); err != nil {
@@ -119,7 +119,7 @@ func (s *Service) CreatePlace(ctx context.Context, in PlaceInput) (Place, error)
 
 // UpdatePlace changes a place.
 func (s *Service) UpdatePlace(ctx context.Context, id int64, in PlaceInput) (Place, error) {
-	if err := authorize(ctx, auth.RegistryEdit); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryEdit); err != nil {
 		return Place{}, err
 	}
 	if err := in.validate(); err != nil {
@@ -154,12 +154,12 @@ func (s *Service) placeFor(ctx context.Context, id int64, perm auth.Perm) (Place
 	if err != nil {
 		return Place{}, err
 	}
-	return pl, s.allowed(auth.From(ctx), perm, pl.AreaPath)
+	return pl, auth.Allowed(auth.From(ctx), perm, pl.AreaPath, outOfScope)
 }
 
 // Place returns a place, its contact phone masked.
 func (s *Service) Place(ctx context.Context, id int64) (Place, error) {
-	if err := authorize(ctx, auth.RegistryRead); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryRead); err != nil {
 		return Place{}, err
 	}
 	pl, err := s.placeFor(ctx, id, auth.RegistryRead)
@@ -178,12 +178,12 @@ func (s *Service) maskedPlace(pl Place) Place {
 // RevealPlaceContact returns a place's contact phone in clear, audited with
 // the reason, like a resident's numbers.
 func (s *Service) RevealPlaceContact(ctx context.Context, id int64, reason string) (string, error) {
-	if err := authorize(ctx, auth.RegistryReveal); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryReveal); err != nil {
 		return "", err
 	}
 	reason = strings.TrimSpace(reason)
 	if reason == "" || !textOK(reason, 200) {
-		return "", fieldErr("reason", "err.registry.reason")
+		return "", errs.OnField("reason", "err.registry.reason")
 	}
 	var phone string
 	err := s.db.Write(ctx, func(ctx context.Context) error {
@@ -211,7 +211,7 @@ type PlaceQuery struct {
 
 // Places lists the places in the caller's scope.
 func (s *Service) Places(ctx context.Context, q PlaceQuery) (Page[Place], error) {
-	p, err := anywhere(ctx, auth.RegistryRead)
+	p, err := auth.Require(ctx, auth.RegistryRead)
 	if err != nil {
 		return Page[Place]{}, err
 	}
@@ -294,7 +294,7 @@ func (in *ComponentInput) validate() error {
 // county code of its grid (the first 6 digits of every area code below
 // the county) and name a known class.
 func (s *Service) CreateComponent(ctx context.Context, in ComponentInput) (Component, error) {
-	if err := authorize(ctx, auth.RegistryEdit); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryEdit); err != nil {
 		return Component{}, err
 	}
 	if err := in.validate(); err != nil {
@@ -310,7 +310,7 @@ func (s *Service) CreateComponent(ctx context.Context, in ComponentInput) (Compo
 		if known, err := s.store.classExists(ctx, in.Major, in.Minor); err != nil {
 			return err
 		} else if !known {
-			return fieldErr("code", "err.registry.component_unknown_class", in.Major, in.Minor)
+			return errs.OnField("code", "err.registry.component_unknown_class", in.Major, in.Minor)
 		}
 		if in.Code == "" {
 			serial, err := s.store.nextSerial(ctx, county+in.Major+in.Minor)
@@ -319,11 +319,11 @@ func (s *Service) CreateComponent(ctx context.Context, in ComponentInput) (Compo
 			}
 			in.Code = fmt.Sprintf("%s%s%s%06d", county, in.Major, in.Minor, serial)
 		} else if in.Code[:6] != county {
-			return fieldErr("code", "err.registry.component_county", county)
+			return errs.OnField("code", "err.registry.component_county", county)
 		}
 		id, err := s.store.insertComponent(ctx, g.ID, in, s.now().UTC())
 		if db.IsUnique(err) {
-			return conflictErr("code", "err.registry.component_taken", in.Code)
+			return errs.TakenOnField("code", "err.registry.component_taken", in.Code)
 		}
 		if err != nil {
 			return err
@@ -339,11 +339,11 @@ func (s *Service) CreateComponent(ctx context.Context, in ComponentInput) (Compo
 // SetComponentState records a component's new condition (a patrol found a
 // cover missing, a light was repaired).
 func (s *Service) SetComponentState(ctx context.Context, id int64, state ComponentState) (Component, error) {
-	if err := authorize(ctx, auth.RegistryEdit); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryEdit); err != nil {
 		return Component{}, err
 	}
 	if !slices.Contains(ComponentStates, state) {
-		return Component{}, fieldErr("state", "err.registry.component_state", string(state))
+		return Component{}, errs.OnField("state", "err.registry.component_state", string(state))
 	}
 	var c Component
 	err := s.db.Write(ctx, func(ctx context.Context) error {
@@ -368,12 +368,12 @@ func (s *Service) componentFor(ctx context.Context, id int64, perm auth.Perm) (C
 	if err != nil {
 		return Component{}, err
 	}
-	return c, s.allowed(auth.From(ctx), perm, c.AreaPath)
+	return c, auth.Allowed(auth.From(ctx), perm, c.AreaPath, outOfScope)
 }
 
 // Component returns a component.
 func (s *Service) Component(ctx context.Context, id int64) (Component, error) {
-	if err := authorize(ctx, auth.RegistryRead); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryRead); err != nil {
 		return Component{}, err
 	}
 	return s.componentFor(ctx, id, auth.RegistryRead)
@@ -389,7 +389,7 @@ type ComponentQuery struct {
 
 // Components lists the components in the caller's scope.
 func (s *Service) Components(ctx context.Context, q ComponentQuery) (Page[Component], error) {
-	p, err := anywhere(ctx, auth.RegistryRead)
+	p, err := auth.Require(ctx, auth.RegistryRead)
 	if err != nil {
 		return Page[Component]{}, err
 	}

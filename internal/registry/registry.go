@@ -30,6 +30,11 @@ import (
 	"github.com/linli/linli/internal/platform/errs"
 )
 
+// outOfScope is what auth.Allowed answers a caller who holds the permission
+// but not over this grid: "outside your grids", which says what to do (ask
+// the community, pick another grid).
+const outOfScope = "err.registry.out_of_scope"
+
 // Areas is what the register needs of the area module: the grid an object
 // is placed in, and the grids a caller may see.
 type Areas interface {
@@ -85,7 +90,7 @@ type placed struct {
 // found"; the register says so in its own words, on the field.
 func (s *Service) grid(ctx context.Context, code string, perm auth.Perm) (area.Area, error) {
 	if code == "" {
-		return area.Area{}, fieldErr("grid", "err.registry.grid_missing")
+		return area.Area{}, errs.OnField("grid", "err.registry.grid_missing")
 	}
 	p := auth.From(ctx)
 	if p == nil {
@@ -93,65 +98,18 @@ func (s *Service) grid(ctx context.Context, code string, perm auth.Perm) (area.A
 	}
 	a, err := s.areas.Get(ctx, code)
 	if errs.CodeOf(err) == errs.NotFound {
-		return area.Area{}, fieldErr("grid", "err.registry.grid_unknown", code)
+		return area.Area{}, errs.OnField("grid", "err.registry.grid_unknown", code)
 	}
 	if err != nil {
 		return area.Area{}, err
 	}
 	if a.Level != area.Grid {
-		return area.Area{}, fieldErr("grid", "err.registry.not_grid", code)
+		return area.Area{}, errs.OnField("grid", "err.registry.not_grid", code)
 	}
-	if err := s.allowed(p, perm, a.Path); err != nil {
+	if err := auth.Allowed(p, perm, a.Path, outOfScope); err != nil {
 		return area.Area{}, err
 	}
 	return a, nil
-}
-
-// allowed checks perm on an object in the area with path: no principal is
-// Unauthenticated; a role without the permission anywhere is plainly
-// Forbidden; holding it elsewhere is "outside your grids", which says what
-// to do (ask the community, pick another grid).
-func (s *Service) allowed(p *auth.Principal, perm auth.Perm, path string) error {
-	if p == nil {
-		return errs.E(errs.Unauthenticated, "err.auth.required")
-	}
-	if p.Can(perm, path) {
-		return nil
-	}
-	if !p.CanAnywhere(perm) {
-		return errs.E(errs.Forbidden, "err.auth.forbidden")
-	}
-	return errs.E(errs.Forbidden, "err.registry.out_of_scope")
-}
-
-// anywhere checks that the caller holds perm somewhere, for list queries
-// whose rows are then filtered by scope in SQL.
-func anywhere(ctx context.Context, perm auth.Perm) (*auth.Principal, error) {
-	p := auth.From(ctx)
-	if p == nil {
-		return nil, errs.E(errs.Unauthenticated, "err.auth.required")
-	}
-	if !p.CanAnywhere(perm) {
-		return nil, errs.E(errs.Forbidden, "err.auth.forbidden")
-	}
-	return p, nil
-}
-
-// authorize refuses, before any validation, a caller who holds perm
-// nowhere: a role without the register should hear "not allowed", not
-// which of its fields were wrong.
-func authorize(ctx context.Context, perm auth.Perm) error {
-	_, err := anywhere(ctx, perm)
-	return err
-}
-
-func fieldErr(field, key string, args ...any) error {
-	return &errs.Error{Code: errs.Invalid, Key: "err.invalid", Fields: []errs.Field{{Field: field, Key: key, Args: args}}}
-}
-
-// conflictErr is a unique value taken, on the field that holds it.
-func conflictErr(field, key string, args ...any) error {
-	return &errs.Error{Code: errs.Conflict, Key: "err.invalid", Fields: []errs.Field{{Field: field, Key: key, Args: args}}}
 }
 
 // Point is a location in WGS84.

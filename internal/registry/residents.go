@@ -210,7 +210,7 @@ func checkLink(v *errs.Validation, l *LinkInput) {
 // CreateResident registers a person. The ID number must be new to the
 // register: one person, one record.
 func (s *Service) CreateResident(ctx context.Context, in ResidentInput) (Resident, error) {
-	if err := authorize(ctx, auth.RegistryEdit); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryEdit); err != nil {
 		return Resident{}, err
 	}
 	if err := s.validateResident(ctx, &in, true); err != nil {
@@ -247,7 +247,7 @@ func (s *Service) insertResident(ctx context.Context, pl placed, in ResidentInpu
 		phoneEnc: s.box.Seal(fieldPhone, in.Phone), phoneIdx: s.box.Index(fieldPhone, in.Phone), now: s.now().UTC()}
 	id, err := s.store.insertResident(ctx, row)
 	if db.IsUnique(err) {
-		return 0, conflictErr("id_number", "err.registry.id_taken")
+		return 0, errs.TakenOnField("id_number", "err.registry.id_taken")
 	}
 	if err != nil {
 		return 0, err
@@ -261,16 +261,16 @@ func (s *Service) residentPlace(ctx context.Context, in ResidentInput) (placed, 
 	if in.HouseholdID != 0 {
 		h, err := s.store.household(ctx, in.HouseholdID)
 		if errs.CodeOf(err) == errs.NotFound {
-			return placed{}, fieldErr("household_id", "err.registry.household_unknown", in.HouseholdID)
+			return placed{}, errs.OnField("household_id", "err.registry.household_unknown", in.HouseholdID)
 		}
 		if err != nil {
 			return placed{}, err
 		}
-		if err := s.allowed(auth.From(ctx), auth.RegistryEdit, h.AreaPath); err != nil {
+		if err := auth.Allowed(auth.From(ctx), auth.RegistryEdit, h.AreaPath, outOfScope); err != nil {
 			return placed{}, err
 		}
 		if in.Grid != "" && in.Grid != h.Grid {
-			return placed{}, fieldErr("grid", "err.registry.household_grid", h.Grid)
+			return placed{}, errs.OnField("grid", "err.registry.household_grid", h.Grid)
 		}
 		return h.placed, nil
 	}
@@ -284,7 +284,7 @@ func (s *Service) residentPlace(ctx context.Context, in ResidentInput) (placed, 
 // UpdateResident changes a resident; empty ID and phone numbers keep the
 // stored ones.
 func (s *Service) UpdateResident(ctx context.Context, id int64, in ResidentInput) (Resident, error) {
-	if err := authorize(ctx, auth.RegistryEdit); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryEdit); err != nil {
 		return Resident{}, err
 	}
 	in.Room = nil // links change through LinkRoom / EndLink
@@ -331,7 +331,7 @@ func (s *Service) UpdateResident(ctx context.Context, id int64, in ResidentInput
 		}
 		err = s.store.updateResident(ctx, id, row)
 		if db.IsUnique(err) {
-			return conflictErr("id_number", "err.registry.id_taken")
+			return errs.TakenOnField("id_number", "err.registry.id_taken")
 		}
 		if err != nil {
 			return err
@@ -374,7 +374,7 @@ func (s *Service) residentFor(ctx context.Context, id int64, perm auth.Perm) (Re
 	if err != nil {
 		return Resident{}, err
 	}
-	if err := s.allowed(auth.From(ctx), perm, r.AreaPath); err != nil {
+	if err := auth.Allowed(auth.From(ctx), perm, r.AreaPath, outOfScope); err != nil {
 		return Resident{}, err
 	}
 	return r, nil
@@ -382,7 +382,7 @@ func (s *Service) residentFor(ctx context.Context, id int64, perm auth.Perm) (Re
 
 // Resident returns a resident with their rooms, masked.
 func (s *Service) Resident(ctx context.Context, id int64) (Resident, error) {
-	if err := authorize(ctx, auth.RegistryRead); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryRead); err != nil {
 		return Resident{}, err
 	}
 	r, err := s.residentFor(ctx, id, auth.RegistryRead)
@@ -417,12 +417,12 @@ type Revealed struct {
 // with registry.reveal on the resident's grid who gives a reason. The
 // reveal is audited with the reason, in the same transaction.
 func (s *Service) Reveal(ctx context.Context, id int64, reason string) (Revealed, error) {
-	if err := authorize(ctx, auth.RegistryReveal); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryReveal); err != nil {
 		return Revealed{}, err
 	}
 	reason = strings.TrimSpace(reason)
 	if reason == "" || !textOK(reason, 200) {
-		return Revealed{}, fieldErr("reason", "err.registry.reason")
+		return Revealed{}, errs.OnField("reason", "err.registry.reason")
 	}
 	var out Revealed
 	err := s.db.Write(ctx, func(ctx context.Context) error {
@@ -445,7 +445,7 @@ func (s *Service) Reveal(ctx context.Context, id int64, reason string) (Revealed
 // LinkRoom links a resident to a room (人房关联). The room must lie in
 // a grid the caller may edit.
 func (s *Service) LinkRoom(ctx context.Context, residentID int64, in LinkInput) (RoomLink, error) {
-	if err := authorize(ctx, auth.RegistryEdit); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryEdit); err != nil {
 		return RoomLink{}, err
 	}
 	var v errs.Validation
@@ -476,7 +476,7 @@ func (s *Service) LinkRoom(ctx context.Context, residentID int64, in LinkInput) 
 func (s *Service) linkRoom(ctx context.Context, residentID int64, _ placed, in LinkInput) error {
 	if _, _, err := s.roomFor(ctx, in.RoomID, auth.RegistryEdit); err != nil {
 		if errs.CodeOf(err) == errs.NotFound {
-			return fieldErr("room_id", "err.registry.room_unknown", in.RoomID)
+			return errs.OnField("room_id", "err.registry.room_unknown", in.RoomID)
 		}
 		return err
 	}
@@ -485,12 +485,12 @@ func (s *Service) linkRoom(ctx context.Context, residentID int64, _ placed, in L
 
 // EndLink closes a resident's link to a room on a date (moved out).
 func (s *Service) EndLink(ctx context.Context, residentID, linkID int64, to string) error {
-	if err := authorize(ctx, auth.RegistryEdit); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryEdit); err != nil {
 		return err
 	}
 	to = strings.TrimSpace(to)
 	if !validDate(to) {
-		return fieldErr("to", "err.registry.date")
+		return errs.OnField("to", "err.registry.date")
 	}
 	return s.db.Write(ctx, func(ctx context.Context) error {
 		if _, err := s.residentFor(ctx, residentID, auth.RegistryEdit); err != nil {

@@ -55,7 +55,7 @@ func rankOf(ls []CareLevel, code string) int {
 
 // CareLevels lists the care levels, closest care first.
 func (s *Service) CareLevels(ctx context.Context) ([]CareLevel, error) {
-	if _, err := anywhere(ctx, auth.RegistryRead); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryRead); err != nil {
 		return nil, err
 	}
 	return s.store.careLevels(ctx)
@@ -63,7 +63,7 @@ func (s *Service) CareLevels(ctx context.Context) ([]CareLevel, error) {
 
 // Groups lists the special groups.
 func (s *Service) Groups(ctx context.Context) ([]Group, error) {
-	if _, err := anywhere(ctx, auth.RegistryRead); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryRead); err != nil {
 		return nil, err
 	}
 	return s.store.groups(ctx)
@@ -74,7 +74,7 @@ func (s *Service) Groups(ctx context.Context) ([]Group, error) {
 // and the interval on every read.
 func (s *Service) SetVisitInterval(ctx context.Context, level string, days int) error {
 	if days < 1 || days > 366 {
-		return fieldErr("every_days", "err.registry.every_days")
+		return errs.OnField("every_days", "err.registry.every_days")
 	}
 	if err := auth.From(ctx).Require(auth.RegistryConfig, ""); err != nil {
 		return err
@@ -85,7 +85,7 @@ func (s *Service) SetVisitInterval(ctx context.Context, level string, days int) 
 			return err
 		}
 		if !ok {
-			return fieldErr("care_level", "err.registry.care_level", level)
+			return errs.OnField("care_level", "err.registry.care_level", level)
 		}
 		return s.audit.Record(ctx, audit.Entry{Action: "registry.care_level.update", TargetType: "care_level", TargetID: level,
 			Detail: strconv.Itoa(days) + "d"})
@@ -137,7 +137,7 @@ const dueAhead = 3 * 24 * time.Hour
 // the most overdue first. A resident never visited is due from the day
 // they were registered.
 func (s *Service) DueVisits(ctx context.Context, gridCode string, limit int) ([]Due, error) {
-	p, err := anywhere(ctx, auth.RegistryVisit)
+	p, err := auth.Require(ctx, auth.RegistryVisit)
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +250,7 @@ func (s *Service) validateVisit(in *VisitInput) error {
 // When the input names a case category, the finding is filed as a case in
 // the same transaction: the visit and its case land together or not at all.
 func (s *Service) RecordVisit(ctx context.Context, residentID int64, in VisitInput) (Visit, error) {
-	if err := authorize(ctx, auth.RegistryVisit); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryVisit); err != nil {
 		return Visit{}, err
 	}
 	if err := s.validateVisit(&in); err != nil {
@@ -301,12 +301,12 @@ func (s *Service) reportFinding(ctx context.Context, r Resident, in VisitInput) 
 
 // CaseFromVisit turns the finding of an earlier visit into a case, once.
 func (s *Service) CaseFromVisit(ctx context.Context, visitID int64, category string) (string, error) {
-	if err := authorize(ctx, auth.RegistryVisit); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryVisit); err != nil {
 		return "", err
 	}
 	category = strings.TrimSpace(category)
 	if category == "" {
-		return "", fieldErr("case_category", "err.registry.case_category")
+		return "", errs.OnField("case_category", "err.registry.case_category")
 	}
 	var number string
 	err := s.db.Write(ctx, func(ctx context.Context) error {
@@ -322,7 +322,7 @@ func (s *Service) CaseFromVisit(ctx context.Context, visitID int64, category str
 			return errs.E(errs.Conflict, "err.registry.visit_has_case", vis.CaseNumber)
 		}
 		if vis.Finding == "" {
-			return fieldErr("finding", "err.registry.finding_for_case")
+			return errs.OnField("finding", "err.registry.finding_for_case")
 		}
 		if number, err = s.reportFinding(ctx, r, VisitInput{Finding: vis.Finding, Place: vis.Place, Category: category}); err != nil {
 			return err
@@ -338,7 +338,7 @@ func (s *Service) CaseFromVisit(ctx context.Context, visitID int64, category str
 
 // Visits lists a resident's visits, newest first.
 func (s *Service) Visits(ctx context.Context, residentID int64) ([]Visit, error) {
-	if err := authorize(ctx, auth.RegistryRead); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryRead); err != nil {
 		return nil, err
 	}
 	if _, err := s.residentFor(ctx, residentID, auth.RegistryRead); err != nil {
@@ -349,7 +349,7 @@ func (s *Service) Visits(ctx context.Context, residentID int64) ([]Visit, error)
 
 // VisitPhoto returns the photo of a visit the caller may read.
 func (s *Service) VisitPhoto(ctx context.Context, visitID int64) (Photo, error) {
-	if err := authorize(ctx, auth.RegistryRead); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryRead); err != nil {
 		return Photo{}, err
 	}
 	vis, err := s.store.visit(ctx, visitID)
@@ -383,12 +383,12 @@ type CheckPoint struct {
 
 // StartPatrol begins a patrol of a grid.
 func (s *Service) StartPatrol(ctx context.Context, gridCode, note string) (Patrol, error) {
-	if err := authorize(ctx, auth.RegistryVisit); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryVisit); err != nil {
 		return Patrol{}, err
 	}
 	note = strings.TrimSpace(note)
 	if !textOK(note, 500) {
-		return Patrol{}, fieldErr("note", "err.registry.note")
+		return Patrol{}, errs.OnField("note", "err.registry.note")
 	}
 	var pt Patrol
 	err := s.db.Write(ctx, func(ctx context.Context) error {
@@ -414,7 +414,7 @@ func (s *Service) patrolFor(ctx context.Context, id int64) (Patrol, error) {
 	if err != nil {
 		return Patrol{}, err
 	}
-	if err := s.allowed(auth.From(ctx), auth.RegistryVisit, pt.AreaPath); err != nil {
+	if err := auth.Allowed(auth.From(ctx), auth.RegistryVisit, pt.AreaPath, outOfScope); err != nil {
 		return Patrol{}, err
 	}
 	if pt.EndedAt != nil {
@@ -425,7 +425,7 @@ func (s *Service) patrolFor(ctx context.Context, id int64) (Patrol, error) {
 
 // CheckIn records a check-in point of an open patrol.
 func (s *Service) CheckIn(ctx context.Context, patrolID int64, at Point, note string) error {
-	if err := authorize(ctx, auth.RegistryVisit); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryVisit); err != nil {
 		return err
 	}
 	note = strings.TrimSpace(note)
@@ -445,7 +445,7 @@ func (s *Service) CheckIn(ctx context.Context, patrolID int64, at Point, note st
 
 // EndPatrol closes a patrol.
 func (s *Service) EndPatrol(ctx context.Context, patrolID int64) (Patrol, error) {
-	if err := authorize(ctx, auth.RegistryVisit); err != nil {
+	if _, err := auth.Require(ctx, auth.RegistryVisit); err != nil {
 		return Patrol{}, err
 	}
 	var pt Patrol
@@ -470,7 +470,7 @@ func (s *Service) EndPatrol(ctx context.Context, patrolID int64) (Patrol, error)
 
 // Patrols lists the latest patrols in the caller's scope, with their points.
 func (s *Service) Patrols(ctx context.Context, limit int) ([]Patrol, error) {
-	p, err := anywhere(ctx, auth.RegistryRead)
+	p, err := auth.Require(ctx, auth.RegistryRead)
 	if err != nil {
 		return nil, err
 	}

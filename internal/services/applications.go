@@ -200,14 +200,14 @@ func (s *Service) applicantOf(ctx context.Context, p *auth.Principal, it Item, i
 	if in.ResidentID != 0 {
 		// 代办 is done by staff who serve the resident's grid: a grid
 		// worker for their grids, community staff for the community.
-		if err := authorize(ctx, auth.ServiceHandle); err != nil {
+		if _, err := auth.Require(ctx, auth.ServiceHandle); err != nil {
 			return applicant{}, err
 		}
 		r, err := s.reg.Resident(ctx, in.ResidentID)
 		if err != nil {
 			return applicant{}, err
 		}
-		if err := allowed(p, auth.ServiceHandle, r.AreaPath); err != nil {
+		if err := auth.Allowed(p, auth.ServiceHandle, r.AreaPath, outOfScope); err != nil {
 			return applicant{}, err
 		}
 		return applicant{name: r.Name, birth: r.BirthDate, residentID: r.ID, proxy: true}, nil
@@ -253,7 +253,7 @@ func (s *Service) Apply(ctx context.Context, in ApplyInput) (Application, error)
 		return Application{}, err
 	}
 	if !it.Active {
-		return Application{}, fieldErr("item", "err.services.item_inactive", it.Name)
+		return Application{}, errs.OnField("item", "err.services.item_inactive", it.Name)
 	}
 	who, err := s.applicantOf(ctx, p, it, &in)
 	if err != nil {
@@ -457,7 +457,7 @@ func (s *Service) Applications(ctx context.Context, q AppQuery) (Page[Applicatio
 	if q.Mine {
 		where, args = "(x.user_id = $1 OR x.proxy_user_id = $1)", []any{p.UserID}
 	} else {
-		if _, err := anywhere(ctx, auth.ServiceRead); err != nil {
+		if _, err := auth.Require(ctx, auth.ServiceRead); err != nil {
 			return Page[Application]{}, err
 		}
 		where, args = p.Filter(auth.ServiceRead, "x.area_id", 1)
@@ -509,7 +509,7 @@ func (s *Service) Step(ctx context.Context, id int64, act AppAction, in StepInpu
 	}
 	mv, ok := appMoves[act]
 	if !ok {
-		return Application{}, fieldErr("action", "err.services.app_action", string(act))
+		return Application{}, errs.OnField("action", "err.services.app_action", string(act))
 	}
 	a, err := s.application(ctx, id)
 	if err != nil {
@@ -557,7 +557,7 @@ func (s *Service) mayStep(ctx context.Context, p *auth.Principal, a Application,
 			return err
 		}
 	}
-	return allowed(p, auth.ServiceHandle, a.areaPath)
+	return auth.Allowed(p, auth.ServiceHandle, a.areaPath, outOfScope)
 }
 
 // checkStep validates a step's input against the item and the

@@ -147,7 +147,7 @@ func (s *Service) Book(ctx context.Context, in BookingInput) ([]Booking, error) 
 		return nil, err
 	}
 	if in.Weeks > 1 {
-		if err := allowed(p, auth.ServiceHandle, f.AreaPath); err != nil {
+		if err := auth.Allowed(p, auth.ServiceHandle, f.AreaPath, outOfScope); err != nil {
 			return nil, err
 		}
 	}
@@ -304,11 +304,11 @@ func (s *Service) MoveBooking(ctx context.Context, id int64, act BookingAction, 
 	}
 	mv, ok := bookingMoves[act]
 	if !ok {
-		return Booking{}, fieldErr("action", "err.services.booking_action", string(act))
+		return Booking{}, errs.OnField("action", "err.services.booking_action", string(act))
 	}
 	reason = strings.TrimSpace(reason)
 	if (mv.needReason && reason == "") || !textOK(reason, 500) {
-		return Booking{}, fieldErr("reason", "err.services.reason")
+		return Booking{}, errs.OnField("reason", "err.services.reason")
 	}
 	var b Booking
 	err := s.db.Write(ctx, func(ctx context.Context) error {
@@ -323,7 +323,7 @@ func (s *Service) MoveBooking(ctx context.Context, id int64, act BookingAction, 
 			return conflictErr("state", "err.services.booking_state", string(b.State), string(act))
 		}
 		if mv.afterStart && s.now().Before(b.Start) {
-			return fieldErr("state", "err.services.not_started")
+			return errs.OnField("state", "err.services.not_started")
 		}
 		return s.moveBooking(ctx, &b, mv.to, reason)
 	})
@@ -339,7 +339,7 @@ func (s *Service) mayMove(p *auth.Principal, b Booking, mv bookingMove) error {
 	if !sees(p, b.areaPath) {
 		return errs.E(errs.NotFound, "err.services.booking_not_found", b.ID)
 	}
-	return allowed(p, auth.ServiceHandle, b.areaPath)
+	return auth.Allowed(p, auth.ServiceHandle, b.areaPath, outOfScope)
 }
 
 func (s *Service) moveBooking(ctx context.Context, b *Booking, to BookingState, reason string) error {
@@ -365,7 +365,7 @@ func (s *Service) moveBooking(ctx context.Context, b *Booking, to BookingState, 
 // holiday), cancelling the bookings held on it with the reason, in one
 // transaction. It returns how many bookings were cancelled.
 func (s *Service) Block(ctx context.Context, facilityID int64, day, reason string) (int, error) {
-	if err := authorize(ctx, auth.ServiceManage); err != nil {
+	if _, err := auth.Require(ctx, auth.ServiceManage); err != nil {
 		return 0, err
 	}
 	f, err := s.facilityFor(ctx, facilityID, auth.ServiceManage)
@@ -404,7 +404,7 @@ func (s *Service) Block(ctx context.Context, facilityID int64, day, reason strin
 
 // Unblock opens a blocked day again.
 func (s *Service) Unblock(ctx context.Context, facilityID int64, day string) error {
-	if err := authorize(ctx, auth.ServiceManage); err != nil {
+	if _, err := auth.Require(ctx, auth.ServiceManage); err != nil {
 		return err
 	}
 	f, err := s.facilityFor(ctx, facilityID, auth.ServiceManage)
@@ -456,7 +456,7 @@ func shown(p *auth.Principal, b Booking) Booking {
 // PendingBookings lists the bookings waiting for approval in the
 // caller's areas, earliest slot first: the desk's queue.
 func (s *Service) PendingBookings(ctx context.Context) ([]Booking, error) {
-	p, err := anywhere(ctx, auth.ServiceRead)
+	p, err := auth.Require(ctx, auth.ServiceRead)
 	if err != nil {
 		return nil, err
 	}

@@ -48,7 +48,7 @@ func (s *Service) parseDay(field, day string) (time.Time, error) {
 	}
 	d, err := time.ParseInLocation("2006-01-02", day, local)
 	if err != nil {
-		return time.Time{}, fieldErr(field, "err.services.day_format", day)
+		return time.Time{}, errs.OnField(field, "err.services.day_format", day)
 	}
 	return d, nil
 }
@@ -70,7 +70,7 @@ func (s *Service) FacilityCalendar(ctx context.Context, facilityID int64, from s
 		days = 7
 	}
 	if days > maxCalendarDays {
-		return FacilityCalendar{}, fieldErr("days", "err.services.calendar_days", maxCalendarDays)
+		return FacilityCalendar{}, errs.OnField("days", "err.services.calendar_days", maxCalendarDays)
 	}
 	end := start.AddDate(0, 0, days)
 	cal := FacilityCalendar{Facility: f}

@@ -95,7 +95,7 @@ func validateItem(in *ItemInput) error {
 // SaveItem adds a catalog item to a community, or changes the one with the
 // same code.
 func (s *Service) SaveItem(ctx context.Context, in ItemInput) (Item, error) {
-	if err := authorize(ctx, auth.ServiceManage); err != nil {
+	if _, err := auth.Require(ctx, auth.ServiceManage); err != nil {
 		return Item{}, err
 	}
 	if err := validateItem(&in); err != nil {
@@ -170,7 +170,7 @@ func (s *Service) Item(ctx context.Context, id int64) (Item, error) {
 // Items lists the catalog of the communities the caller sees (or one),
 // active items only unless all is set.
 func (s *Service) Items(ctx context.Context, community string, all bool) ([]Item, error) {
-	p, err := anywhere(ctx, auth.AreaRead)
+	p, err := auth.Require(ctx, auth.AreaRead)
 	if err != nil {
 		return nil, err
 	}

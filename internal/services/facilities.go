@@ -192,7 +192,7 @@ func validateFacility(in *FacilityInput) error {
 
 // CreateFacility adds a facility to a community.
 func (s *Service) CreateFacility(ctx context.Context, in FacilityInput) (Facility, error) {
-	if err := authorize(ctx, auth.ServiceManage); err != nil {
+	if _, err := auth.Require(ctx, auth.ServiceManage); err != nil {
 		return Facility{}, err
 	}
 	if err := validateFacility(&in); err != nil {
@@ -226,7 +226,7 @@ func (s *Service) CreateFacility(ctx context.Context, in FacilityInput) (Facilit
 // UpdateFacility changes a facility. Slots already booked keep their
 // seats; new capacity applies to slots booked from now on.
 func (s *Service) UpdateFacility(ctx context.Context, id int64, in FacilityInput) (Facility, error) {
-	if err := authorize(ctx, auth.ServiceManage); err != nil {
+	if _, err := auth.Require(ctx, auth.ServiceManage); err != nil {
 		return Facility{}, err
 	}
 	if err := validateFacility(&in); err != nil {
@@ -307,7 +307,7 @@ func (s *Service) facilityFor(ctx context.Context, id int64, perm auth.Perm) (Fa
 	if perm == auth.AreaRead {
 		return f, nil
 	}
-	if err := allowed(p, perm, f.AreaPath); err != nil {
+	if err := auth.Allowed(p, perm, f.AreaPath, outOfScope); err != nil {
 		return Facility{}, err
 	}
 	return f, nil
@@ -329,7 +329,7 @@ type FacilityQuery struct {
 
 // Facilities lists the facilities the caller may see, by id.
 func (s *Service) Facilities(ctx context.Context, q FacilityQuery) (Page[Facility], error) {
-	p, err := anywhere(ctx, auth.AreaRead)
+	p, err := auth.Require(ctx, auth.AreaRead)
 	if err != nil {
 		return Page[Facility]{}, err
 	}

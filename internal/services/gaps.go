@@ -13,6 +13,7 @@ import (
 	"github.com/linli/linli/internal/area"
 	"github.com/linli/linli/internal/platform/auth"
 	"github.com/linli/linli/internal/platform/db"
+	"github.com/linli/linli/internal/platform/errs"
 	"github.com/linli/linli/internal/platform/sheet"
 	"github.com/linli/linli/internal/registry"
 )
@@ -70,7 +71,7 @@ func (s *Service) Gaps(ctx context.Context, street, from, to string) (GapReport,
 		}
 	}
 	if !start.Before(end) || end.Sub(start) > 366*24*time.Hour {
-		return GapReport{}, fieldErr("from", "err.services.period")
+		return GapReport{}, errs.OnField("from", "err.services.period")
 	}
 	comms, err := s.areas.List(ctx, area.ListQuery{Level: area.Community, Parent: st.Code, Limit: 500})
 	if err != nil {

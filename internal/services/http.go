@@ -80,32 +80,9 @@ func Routes(srv *web.Server, svc *Service) {
 	srv.Handle(web.Route{Pattern: "GET /services/static/gaps.js", Access: web.Public}, h.script)
 }
 
-// reply answers with v as JSON, or with the error.
-func reply(w http.ResponseWriter, status int, v any, err error) error {
-	if err != nil {
-		return err
-	}
-	web.JSON(w, status, v)
-	return nil
-}
-
-func pathID(r *http.Request, name string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, errs.E(errs.NotFound, "err.services.not_found")
-	}
-	return id, nil
-}
-
 func queryInt(r *http.Request, name string) int {
 	n, _ := strconv.Atoi(r.URL.Query().Get(name))
 	return n
-}
-
-func decode[T any](r *http.Request) (T, error) {
-	var v T
-	err := web.DecodeJSON(r, &v)
-	return v, err
 }
 
 func (h *handler) apiFacilities(w http.ResponseWriter, r *http.Request) error {
@@ -113,55 +90,55 @@ func (h *handler) apiFacilities(w http.ResponseWriter, r *http.Request) error {
 	cursor, _ := strconv.ParseInt(q.Get("cursor"), 10, 64)
 	page, err := h.svc.Facilities(r.Context(), FacilityQuery{Community: q.Get("community"), Kind: FacilityKind(q.Get("kind")),
 		After: cursor, Limit: queryInt(r, "limit")})
-	return reply(w, http.StatusOK, page, err)
+	return web.Reply(w, http.StatusOK, page, err)
 }
 
 func (h *handler) apiCreateFacility(w http.ResponseWriter, r *http.Request) error {
-	in, err := decode[FacilityInput](r)
+	in, err := web.Decode[FacilityInput](r)
 	if err != nil {
 		return err
 	}
 	f, err := h.svc.CreateFacility(r.Context(), in)
-	return reply(w, http.StatusCreated, f, err)
+	return web.Reply(w, http.StatusCreated, f, err)
 }
 
 func (h *handler) apiFacility(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
 	f, err := h.svc.Facility(r.Context(), id)
-	return reply(w, http.StatusOK, f, err)
+	return web.Reply(w, http.StatusOK, f, err)
 }
 
 func (h *handler) apiUpdateFacility(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
-	in, err := decode[FacilityInput](r)
+	in, err := web.Decode[FacilityInput](r)
 	if err != nil {
 		return err
 	}
 	f, err := h.svc.UpdateFacility(r.Context(), id, in)
-	return reply(w, http.StatusOK, f, err)
+	return web.Reply(w, http.StatusOK, f, err)
 }
 
 func (h *handler) apiFacilityCalendar(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
 	cal, err := h.svc.FacilityCalendar(r.Context(), id, r.URL.Query().Get("from"), queryInt(r, "days"))
-	return reply(w, http.StatusOK, cal, err)
+	return web.Reply(w, http.StatusOK, cal, err)
 }
 
 func (h *handler) apiBlock(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
-	in, err := decode[struct {
+	in, err := web.Decode[struct {
 		Day    string `json:"day"`
 		Reason string `json:"reason"`
 	}](r)
@@ -169,30 +146,30 @@ func (h *handler) apiBlock(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	n, err := h.svc.Block(r.Context(), id, in.Day, in.Reason)
-	return reply(w, http.StatusOK, map[string]int{"cancelled": n}, err)
+	return web.Reply(w, http.StatusOK, map[string]int{"cancelled": n}, err)
 }
 
 func (h *handler) apiUnblock(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
 	err = h.svc.Unblock(r.Context(), id, r.PathValue("day"))
-	return reply(w, http.StatusOK, map[string]bool{"ok": true}, err)
+	return web.Reply(w, http.StatusOK, map[string]bool{"ok": true}, err)
 }
 
 func (h *handler) apiCommunityCalendar(w http.ResponseWriter, r *http.Request) error {
 	cal, err := h.svc.CommunityCalendar(r.Context(), r.URL.Query().Get("community"), r.URL.Query().Get("day"))
-	return reply(w, http.StatusOK, cal, err)
+	return web.Reply(w, http.StatusOK, cal, err)
 }
 
 func (h *handler) apiBook(w http.ResponseWriter, r *http.Request) error {
-	in, err := decode[BookingInput](r)
+	in, err := web.Decode[BookingInput](r)
 	if err != nil {
 		return err
 	}
 	bs, err := h.svc.Book(r.Context(), in)
-	return reply(w, http.StatusCreated, map[string]any{"bookings": bs}, err)
+	return web.Reply(w, http.StatusCreated, map[string]any{"bookings": bs}, err)
 }
 
 func (h *handler) apiMyBookings(w http.ResponseWriter, r *http.Request) error {
@@ -200,36 +177,36 @@ func (h *handler) apiMyBookings(w http.ResponseWriter, r *http.Request) error {
 	if bs == nil {
 		bs = []Booking{}
 	}
-	return reply(w, http.StatusOK, map[string]any{"items": bs}, err)
+	return web.Reply(w, http.StatusOK, map[string]any{"items": bs}, err)
 }
 
 func (h *handler) apiMoveBooking(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
-	in, err := decode[struct {
+	in, err := web.Decode[struct {
 		Reason string `json:"reason"`
 	}](r)
 	if err != nil {
 		return err
 	}
 	b, err := h.svc.MoveBooking(r.Context(), id, BookingAction(r.PathValue("action")), in.Reason)
-	return reply(w, http.StatusOK, b, err)
+	return web.Reply(w, http.StatusOK, b, err)
 }
 
 func (h *handler) apiItems(w http.ResponseWriter, r *http.Request) error {
 	items, err := h.svc.Items(r.Context(), r.URL.Query().Get("community"), r.URL.Query().Get("all") == "1")
-	return reply(w, http.StatusOK, map[string]any{"items": items}, err)
+	return web.Reply(w, http.StatusOK, map[string]any{"items": items}, err)
 }
 
 func (h *handler) apiSaveItem(w http.ResponseWriter, r *http.Request) error {
-	in, err := decode[ItemInput](r)
+	in, err := web.Decode[ItemInput](r)
 	if err != nil {
 		return err
 	}
 	it, err := h.svc.SaveItem(r.Context(), in)
-	return reply(w, http.StatusCreated, it, err)
+	return web.Reply(w, http.StatusCreated, it, err)
 }
 
 // multipart reports whether the request is a form with files (a phone
@@ -285,12 +262,12 @@ func (h *handler) apiApply(w http.ResponseWriter, r *http.Request) error {
 			Note: r.FormValue("note"), Files: files}
 	} else {
 		var err error
-		if in, err = decode[ApplyInput](r); err != nil {
+		if in, err = web.Decode[ApplyInput](r); err != nil {
 			return err
 		}
 	}
 	a, err := h.svc.Apply(r.Context(), in)
-	return reply(w, http.StatusCreated, a, err)
+	return web.Reply(w, http.StatusCreated, a, err)
 }
 
 func (h *handler) apiApplications(w http.ResponseWriter, r *http.Request) error {
@@ -298,20 +275,20 @@ func (h *handler) apiApplications(w http.ResponseWriter, r *http.Request) error 
 	cursor, _ := strconv.ParseInt(q.Get("cursor"), 10, 64)
 	page, err := h.svc.Applications(r.Context(), AppQuery{Community: q.Get("community"), State: AppState(q.Get("state")),
 		Mine: q.Get("mine") == "1", After: cursor, Limit: queryInt(r, "limit")})
-	return reply(w, http.StatusOK, page, err)
+	return web.Reply(w, http.StatusOK, page, err)
 }
 
 func (h *handler) apiApplication(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
 	a, err := h.svc.Application(r.Context(), id)
-	return reply(w, http.StatusOK, a, err)
+	return web.Reply(w, http.StatusOK, a, err)
 }
 
 func (h *handler) apiStep(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -321,19 +298,19 @@ func (h *handler) apiStep(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		in.Note = r.FormValue("note")
-	} else if in, err = decode[StepInput](r); err != nil {
+	} else if in, err = web.Decode[StepInput](r); err != nil {
 		return err
 	}
 	a, err := h.svc.Step(r.Context(), id, AppAction(r.PathValue("action")), in)
-	return reply(w, http.StatusOK, a, err)
+	return web.Reply(w, http.StatusOK, a, err)
 }
 
 func (h *handler) apiFile(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
-	fid, err := pathID(r, "file")
+	fid, err := web.PathID(r, "file")
 	if err != nil {
 		return err
 	}
@@ -350,67 +327,67 @@ func (h *handler) apiFile(w http.ResponseWriter, r *http.Request) error {
 
 func (h *handler) apiTrack(w http.ResponseWriter, r *http.Request) error {
 	a, err := h.svc.Track(r.Context(), r.PathValue("number"))
-	return reply(w, http.StatusOK, a, err)
+	return web.Reply(w, http.StatusOK, a, err)
 }
 
 func (h *handler) apiProviders(w http.ResponseWriter, r *http.Request) error {
 	ps, err := h.svc.Providers(r.Context())
-	return reply(w, http.StatusOK, map[string]any{"items": ps}, err)
+	return web.Reply(w, http.StatusOK, map[string]any{"items": ps}, err)
 }
 
 func (h *handler) apiCreateProvider(w http.ResponseWriter, r *http.Request) error {
-	in, err := decode[ProviderInput](r)
+	in, err := web.Decode[ProviderInput](r)
 	if err != nil {
 		return err
 	}
 	p, err := h.svc.CreateProvider(r.Context(), in)
-	return reply(w, http.StatusCreated, p, err)
+	return web.Reply(w, http.StatusCreated, p, err)
 }
 
 func (h *handler) apiNeeds(w http.ResponseWriter, r *http.Request) error {
 	ns, err := h.svc.Needs(r.Context(), NeedState(r.URL.Query().Get("state")))
-	return reply(w, http.StatusOK, map[string]any{"items": ns}, err)
+	return web.Reply(w, http.StatusOK, map[string]any{"items": ns}, err)
 }
 
 func (h *handler) apiRecordNeed(w http.ResponseWriter, r *http.Request) error {
-	in, err := decode[NeedInput](r)
+	in, err := web.Decode[NeedInput](r)
 	if err != nil {
 		return err
 	}
 	n, err := h.svc.RecordNeed(r.Context(), in)
-	return reply(w, http.StatusCreated, n, err)
+	return web.Reply(w, http.StatusCreated, n, err)
 }
 
 func (h *handler) apiProposals(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
 	ps, err := h.svc.Propose(r.Context(), id)
-	return reply(w, http.StatusOK, map[string]any{"items": ps}, err)
+	return web.Reply(w, http.StatusOK, map[string]any{"items": ps}, err)
 }
 
 func (h *handler) apiMatch(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
-	in, err := decode[struct {
+	in, err := web.Decode[struct {
 		Provider int64 `json:"provider"`
 	}](r)
 	if err != nil {
 		return err
 	}
 	m, err := h.svc.Match(r.Context(), id, in.Provider)
-	return reply(w, http.StatusCreated, map[string]int64{"id": m}, err)
+	return web.Reply(w, http.StatusCreated, map[string]int64{"id": m}, err)
 }
 
 func (h *handler) apiCloseMatch(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
-	in, err := decode[struct {
+	in, err := web.Decode[struct {
 		Done    bool   `json:"done"`
 		Outcome string `json:"outcome"`
 	}](r)
@@ -418,13 +395,13 @@ func (h *handler) apiCloseMatch(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	err = h.svc.CloseMatch(r.Context(), id, in.Done, in.Outcome)
-	return reply(w, http.StatusOK, map[string]bool{"ok": true}, err)
+	return web.Reply(w, http.StatusOK, map[string]bool{"ok": true}, err)
 }
 
 func (h *handler) apiGaps(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	rep, err := h.svc.Gaps(r.Context(), q.Get("street"), q.Get("from"), q.Get("to"))
-	return reply(w, http.StatusOK, rep, err)
+	return web.Reply(w, http.StatusOK, rep, err)
 }
 
 // Pages.
@@ -457,7 +434,7 @@ func (h *handler) index(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) facilityPage(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -470,7 +447,7 @@ func (h *handler) facilityPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) bookForm(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -479,7 +456,7 @@ func (h *handler) bookForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	start, err := time.Parse(time.RFC3339, r.PostFormValue("start"))
 	if err != nil {
-		return fieldErr("start", "err.services.start_missing")
+		return errs.OnField("start", "err.services.start_missing")
 	}
 	places, _ := strconv.Atoi(r.PostFormValue("places"))
 	if _, err := h.svc.Book(r.Context(), BookingInput{Facility: id, Start: start, Places: places, Purpose: r.PostFormValue("purpose")}); err != nil {

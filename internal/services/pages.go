@@ -30,7 +30,7 @@ func (h *handler) applyPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) renderApply(w http.ResponseWriter, r *http.Request, status int, failed error) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -51,7 +51,7 @@ func (h *handler) renderApply(w http.ResponseWriter, r *http.Request, status int
 // applyForm takes the multipart form and sends the applicant to the
 // tracking page of their new application.
 func (h *handler) applyForm(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -97,7 +97,7 @@ func (h *handler) applicationPage(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (h *handler) renderApplication(w http.ResponseWriter, r *http.Request, status int, failed error) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -118,7 +118,7 @@ func (h *handler) renderApplication(w http.ResponseWriter, r *http.Request, stat
 
 // stepForm takes a step from the application page.
 func (h *handler) stepForm(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -140,7 +140,7 @@ func (h *handler) stepForm(w http.ResponseWriter, r *http.Request) error {
 // moveBookingForm approves, refuses, cancels or records attendance from
 // the desk or the facility page.
 func (h *handler) moveBookingForm(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}

@@ -137,7 +137,7 @@ func serviceArea(in *ProviderInput) (orb.Bound, bool) {
 // polygon, no radius around a point) is refused: it could never be
 // matched.
 func (s *Service) CreateProvider(ctx context.Context, in ProviderInput) (Provider, error) {
-	if err := authorize(ctx, auth.ServiceManage); err != nil {
+	if _, err := auth.Require(ctx, auth.ServiceManage); err != nil {
 		return Provider{}, err
 	}
 	bound, err := validateProvider(&in)
@@ -204,7 +204,7 @@ func (s *Service) provider(ctx context.Context, id int64) (Provider, error) {
 
 // Providers lists the providers registered in the caller's areas.
 func (s *Service) Providers(ctx context.Context) ([]Provider, error) {
-	p, err := anywhere(ctx, auth.ServiceRead)
+	p, err := auth.Require(ctx, auth.ServiceRead)
 	if err != nil {
 		return nil, err
 	}
@@ -331,13 +331,13 @@ func (s *Service) needFor(ctx context.Context, id int64, perm auth.Perm) (Need, 
 	if p != nil && !p.Can(auth.ServiceRead, n.AreaPath) {
 		return Need{}, errs.E(errs.NotFound, "err.services.need_not_found", id)
 	}
-	return n, allowed(p, perm, n.AreaPath)
+	return n, auth.Allowed(p, perm, n.AreaPath, outOfScope)
 }
 
 // Needs lists the needs in the caller's areas, open ones (unmet) when
 // state is "open".
 func (s *Service) Needs(ctx context.Context, state NeedState) ([]Need, error) {
-	p, err := anywhere(ctx, auth.ServiceRead)
+	p, err := auth.Require(ctx, auth.ServiceRead)
 	if err != nil {
 		return nil, err
 	}
@@ -364,7 +364,7 @@ type Proposal struct {
 // Propose lists the providers that offer the need's service, cover its
 // point and have free capacity, nearest first.
 func (s *Service) Propose(ctx context.Context, needID int64) ([]Proposal, error) {
-	if err := authorize(ctx, auth.ServiceRead); err != nil {
+	if _, err := auth.Require(ctx, auth.ServiceRead); err != nil {
 		return nil, err
 	}
 	n, err := s.needFor(ctx, needID, auth.ServiceRead)
@@ -394,7 +394,7 @@ func (s *Service) Propose(ctx context.Context, needID int64) ([]Proposal, error)
 // provider's load is taken like a slot's seat: never above capacity, even
 // with two staff matching at once.
 func (s *Service) Match(ctx context.Context, needID, providerID int64) (int64, error) {
-	if err := authorize(ctx, auth.ServiceHandle); err != nil {
+	if _, err := auth.Require(ctx, auth.ServiceHandle); err != nil {
 		return 0, err
 	}
 	n, err := s.needFor(ctx, needID, auth.ServiceHandle)
@@ -407,7 +407,7 @@ func (s *Service) Match(ctx context.Context, needID, providerID int64) (int64, e
 	}
 	i := slices.IndexFunc(props, func(p Proposal) bool { return p.Provider.ID == providerID })
 	if i < 0 {
-		return 0, fieldErr("provider", "err.services.not_proposed")
+		return 0, errs.OnField("provider", "err.services.not_proposed")
 	}
 	var id int64
 	err = s.db.Write(ctx, func(ctx context.Context) error {
@@ -438,12 +438,12 @@ func (s *Service) Match(ctx context.Context, needID, providerID int64) (int64, e
 // CloseMatch records how a match ended: done meets the need; failed opens
 // it again for another provider. The provider's load is given back.
 func (s *Service) CloseMatch(ctx context.Context, matchID int64, done bool, outcome string) error {
-	if err := authorize(ctx, auth.ServiceHandle); err != nil {
+	if _, err := auth.Require(ctx, auth.ServiceHandle); err != nil {
 		return err
 	}
 	outcome = strings.TrimSpace(outcome)
 	if outcome == "" || !textOK(outcome, 500) {
-		return fieldErr("outcome", "err.services.outcome")
+		return errs.OnField("outcome", "err.services.outcome")
 	}
 	var needID, providerID int64
 	err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT need_id, provider_id FROM service_matches WHERE id = $1`, matchID).Scan(&needID, &providerID)

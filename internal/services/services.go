@@ -52,6 +52,10 @@ import (
 	"github.com/linli/linli/internal/registry"
 )
 
+// outOfScope is what auth.Allowed answers a caller who holds the permission
+// but not over this object's area: it says to ask the community it belongs to.
+const outOfScope = "err.services.out_of_scope"
+
 // Areas is what the desk needs of the area module (*area.Service).
 type Areas interface {
 	Get(ctx context.Context, code string) (area.Area, error)
@@ -110,48 +114,12 @@ var local = workcal.CST
 // fieldPhone is the box's field name of an applicant's phone number.
 const fieldPhone = "service.applicant_phone"
 
-// allowed checks perm on an object in the area with path: no principal is
-// Unauthenticated; a role without the permission anywhere is plainly
-// Forbidden; holding it elsewhere says the object is outside the caller's
-// areas.
-func allowed(p *auth.Principal, perm auth.Perm, path string) error {
-	if p == nil {
-		return errs.E(errs.Unauthenticated, "err.auth.required")
-	}
-	if p.Can(perm, path) {
-		return nil
-	}
-	if !p.CanAnywhere(perm) {
-		return errs.E(errs.Forbidden, "err.auth.forbidden")
-	}
-	return errs.E(errs.Forbidden, "err.services.out_of_scope")
-}
-
-// anywhere checks that the caller holds perm somewhere, for list queries
-// whose rows are then filtered by scope in SQL.
-func anywhere(ctx context.Context, perm auth.Perm) (*auth.Principal, error) {
-	p := auth.From(ctx)
-	if p == nil {
-		return nil, errs.E(errs.Unauthenticated, "err.auth.required")
-	}
-	if !p.CanAnywhere(perm) {
-		return nil, errs.E(errs.Forbidden, "err.auth.forbidden")
-	}
-	return p, nil
-}
-
-// authorize refuses, before any validation, a caller who holds perm
-// nowhere: they should hear "not allowed", not which field was wrong.
-func authorize(ctx context.Context, perm auth.Perm) error {
-	_, err := anywhere(ctx, perm)
-	return err
-}
-
-func fieldErr(field, key string, args ...any) error {
-	return &errs.Error{Code: errs.Invalid, Key: "err.invalid", Fields: []errs.Field{{Field: field, Key: key, Args: args}}}
-}
-
-// conflictErr is a lost race or a taken value, on the field concerned.
+// conflictErr is a lost race or a state that moved on, on the field
+// concerned. It stays local on purpose instead of errs.TakenOnField: every
+// conflict of the desk is a race (a slot taken, an application or booking
+// changed meanwhile, a provider full), so its headline is
+// "err.services.conflict" ("there is a conflict") rather than the shared
+// "err.invalid", which would tell the user to correct their input.
 func conflictErr(field, key string, args ...any) error {
 	return &errs.Error{Code: errs.Conflict, Key: "err.services.conflict", Fields: []errs.Field{{Field: field, Key: key, Args: args}}}
 }
@@ -168,7 +136,7 @@ func (s *Service) community(ctx context.Context, code string, perm auth.Perm) (a
 func (s *Service) areaAt(ctx context.Context, code string, perm auth.Perm, field string, levels ...area.Level) (area.Area, error) {
 	code = strings.TrimSpace(code)
 	if code == "" {
-		return area.Area{}, fieldErr(field, "err.services.area_missing")
+		return area.Area{}, errs.OnField(field, "err.services.area_missing")
 	}
 	p := auth.From(ctx)
 	if p == nil {
@@ -176,7 +144,7 @@ func (s *Service) areaAt(ctx context.Context, code string, perm auth.Perm, field
 	}
 	a, err := s.areas.Get(ctx, code)
 	if errs.CodeOf(err) == errs.NotFound {
-		return area.Area{}, fieldErr(field, "err.services.area_unknown", code)
+		return area.Area{}, errs.OnField(field, "err.services.area_unknown", code)
 	}
 	if err != nil {
 		return area.Area{}, err
@@ -186,9 +154,9 @@ func (s *Service) areaAt(ctx context.Context, code string, perm auth.Perm, field
 		ok = ok || a.Level == l
 	}
 	if !ok {
-		return area.Area{}, fieldErr(field, "err.services.area_level", code)
+		return area.Area{}, errs.OnField(field, "err.services.area_level", code)
 	}
-	if err := allowed(p, perm, a.Path); err != nil {
+	if err := auth.Allowed(p, perm, a.Path, outOfScope); err != nil {
 		return area.Area{}, err
 	}
 	return a, nil
@@ -244,7 +212,7 @@ var digitsRE = regexp.MustCompile(`^[0-9]{6,15}$`)
 func codePrefix(column, code string, arg int) (string, any, error) {
 	code = strings.TrimSpace(code)
 	if !digitsRE.MatchString(code) {
-		return "", nil, fieldErr("community", "err.services.area_unknown", code)
+		return "", nil, errs.OnField("community", "err.services.area_unknown", code)
 	}
 	return fmt.Sprintf("%s LIKE $%d", column, arg), code + "%", nil
 }

@@ -137,7 +137,7 @@ func (s *Service) validateActivity(in *ActivityInput) (start, end time.Time, err
 
 // Publish publishes an activity in a community.
 func (s *Service) Publish(ctx context.Context, in ActivityInput) (Activity, error) {
-	if err := authorize(ctx, auth.VolunteerManage); err != nil {
+	if _, err := auth.Require(ctx, auth.VolunteerManage); err != nil {
 		return Activity{}, err
 	}
 	start, end, err := s.validateActivity(&in)
@@ -173,14 +173,14 @@ func (s *Service) Publish(ctx context.Context, in ActivityInput) (Activity, erro
 func (s *Service) checkOwners(ctx context.Context, orgID, teamID int64) error {
 	if orgID != 0 {
 		if _, err := s.orgFor(ctx, orgID, auth.VolunteerManage); err != nil {
-			return fieldErr("org_id", "err.volunteer.org_unknown", orgID)
+			return errs.OnField("org_id", "err.volunteer.org_unknown", orgID)
 		}
 	}
 	if teamID != 0 {
 		var path string
 		err := s.db.Q(ctx).QueryRowContext(ctx, "SELECT area_path FROM volunteer_teams WHERE id = $1", teamID).Scan(&path)
 		if err != nil || !auth.From(ctx).Can(auth.VolunteerManage, path) {
-			return fieldErr("team_id", "err.volunteer.team_unknown", teamID)
+			return errs.OnField("team_id", "err.volunteer.team_unknown", teamID)
 		}
 	}
 	return nil
@@ -189,12 +189,12 @@ func (s *Service) checkOwners(ctx context.Context, orgID, teamID int64) error {
 // RecordInsurance records the accident insurance of an activity (志愿服务条例
 // Art. 17), which a high-risk activity needs before anyone checks in.
 func (s *Service) RecordInsurance(ctx context.Context, id int64, policy string) (Activity, error) {
-	if err := authorize(ctx, auth.VolunteerManage); err != nil {
+	if _, err := auth.Require(ctx, auth.VolunteerManage); err != nil {
 		return Activity{}, err
 	}
 	policy = strings.TrimSpace(policy)
 	if policy == "" || !textOK(policy, 60) {
-		return Activity{}, fieldErr("insurance", "err.volunteer.insurance")
+		return Activity{}, errs.OnField("insurance", "err.volunteer.insurance")
 	}
 	err := s.db.Write(ctx, func(ctx context.Context) error {
 		if _, err := s.activityFor(ctx, id, auth.VolunteerManage); err != nil {
@@ -244,7 +244,7 @@ func (s *Service) activityFor(ctx context.Context, id int64, perm auth.Perm) (Ac
 	if err != nil {
 		return Activity{}, err
 	}
-	return x, allowed(auth.From(ctx), perm, x.AreaPath)
+	return x, auth.Allowed(auth.From(ctx), perm, x.AreaPath, outOfScope)
 }
 
 // Activity returns one activity: published activities are public.
@@ -254,7 +254,7 @@ func (s *Service) Activity(ctx context.Context, id int64) (Activity, error) {
 
 // Activities lists the activities of the caller's areas, newest first.
 func (s *Service) Activities(ctx context.Context) ([]Activity, error) {
-	p, err := anywhere(ctx, auth.VolunteerRead)
+	p, err := auth.Require(ctx, auth.VolunteerRead)
 	if err != nil {
 		return nil, err
 	}
@@ -370,7 +370,7 @@ func (s *Service) SignUp(ctx context.Context, activityID int64) (Signup, error) 
 			VALUES ($1, $2, $3, $4, $5, 'signed', $6) RETURNING id`, activityID, who.key, nullID(who.volunteerID), nullID(who.residentID),
 			who.name, s.now().UTC()).Scan(&id)
 		if db.IsUnique(err) {
-			return conflictErr("activity_id", "err.volunteer.signed_already")
+			return errs.TakenOnField("activity_id", "err.volunteer.signed_already")
 		}
 		if err != nil {
 			return err
@@ -390,11 +390,11 @@ func (s *Service) whyNoPlace(ctx context.Context, id int64) error {
 	case err != nil:
 		return err
 	case x.Status != "published":
-		return fieldErr("activity_id", "err.volunteer.activity_cancelled")
+		return errs.OnField("activity_id", "err.volunteer.activity_cancelled")
 	case !x.EndsAt.After(s.now()):
-		return fieldErr("activity_id", "err.volunteer.activity_over")
+		return errs.OnField("activity_id", "err.volunteer.activity_over")
 	default:
-		return conflictErr("activity_id", "err.volunteer.full", x.Slots)
+		return errs.TakenOnField("activity_id", "err.volunteer.full", x.Slots)
 	}
 }
 
@@ -435,7 +435,7 @@ func (s *Service) isOwn(ctx context.Context, userID int64, g Signup) bool {
 // organiserSignup loads a sign-up for the organiser (VolunteerManage on
 // the activity's community), with its activity.
 func (s *Service) organiserSignup(ctx context.Context, id int64) (Signup, Activity, error) {
-	if err := authorize(ctx, auth.VolunteerManage); err != nil {
+	if _, err := auth.Require(ctx, auth.VolunteerManage); err != nil {
 		return Signup{}, Activity{}, err
 	}
 	g, err := s.loadSignup(ctx, id)
@@ -491,7 +491,7 @@ func (s *Service) setSignup(ctx context.Context, id int64, to string, from ...st
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return conflictErr("status", "err.volunteer.signup_state")
+		return errs.TakenOnField("status", "err.volunteer.signup_state")
 	}
 	return s.record(ctx, "signup."+to, "volunteer_signup", id, "")
 }
@@ -519,7 +519,7 @@ func (s *Service) Withdraw(ctx context.Context, signupID int64) error {
 			return err
 		}
 		if g.CheckedInAt != nil {
-			return conflictErr("status", "err.volunteer.signup_state")
+			return errs.TakenOnField("status", "err.volunteer.signup_state")
 		}
 		if err := s.setSignup(ctx, signupID, "cancelled", "signed", "confirmed"); err != nil {
 			return err
@@ -545,7 +545,7 @@ func (s *Service) Feedback(ctx context.Context, signupID int64, rating int, comm
 			return err
 		}
 		if g.CheckedInAt == nil {
-			return fieldErr("rating", "err.volunteer.feedback_early")
+			return errs.OnField("rating", "err.volunteer.feedback_early")
 		}
 		_, err = s.db.Q(ctx).ExecContext(ctx, "UPDATE volunteer_signups SET rating = $1, feedback = $2 WHERE id = $3", rating, comment, signupID)
 		return err

@@ -30,7 +30,7 @@ type Token struct {
 // CheckinToken issues a fresh check-in code for an activity, to its
 // organiser.
 func (s *Service) CheckinToken(ctx context.Context, activityID int64) (Token, error) {
-	if err := authorize(ctx, auth.VolunteerManage); err != nil {
+	if _, err := auth.Require(ctx, auth.VolunteerManage); err != nil {
 		return Token{}, err
 	}
 	if _, err := s.activityFor(ctx, activityID, auth.VolunteerManage); err != nil {
@@ -49,19 +49,19 @@ func (s *Service) signToken(activityID, exp int64) string {
 func (s *Service) readToken(code string) (int64, error) {
 	parts := strings.Split(strings.TrimSpace(code), ".")
 	if len(parts) != 3 {
-		return 0, fieldErr("code", "err.volunteer.code_bad")
+		return 0, errs.OnField("code", "err.volunteer.code_bad")
 	}
 	want := s.box.Index(fieldCheckin, parts[0]+"."+parts[1])
 	if !hmac.Equal([]byte(strings.ToLower(parts[2])), []byte(want)) {
-		return 0, fieldErr("code", "err.volunteer.code_bad")
+		return 0, errs.OnField("code", "err.volunteer.code_bad")
 	}
 	id, err1 := strconv.ParseInt(parts[0], 10, 64)
 	exp, err2 := strconv.ParseInt(parts[1], 10, 64)
 	if err1 != nil || err2 != nil {
-		return 0, fieldErr("code", "err.volunteer.code_bad")
+		return 0, errs.OnField("code", "err.volunteer.code_bad")
 	}
 	if s.now().Unix() > exp {
-		return 0, fieldErr("code", "err.volunteer.code_expired")
+		return 0, errs.OnField("code", "err.volunteer.code_expired")
 	}
 	return id, nil
 }
@@ -107,7 +107,7 @@ func (s *Service) scan(ctx context.Context, code string, at Position, in bool) (
 	err = s.db.Write(ctx, func(ctx context.Context) error {
 		if err := s.db.Q(ctx).QueryRowContext(ctx, "SELECT id FROM volunteer_signups WHERE activity_id = $1 AND participant = $2",
 			activityID, who.key).Scan(&id); err != nil {
-			return fieldErr("code", "err.volunteer.not_signed_up")
+			return errs.OnField("code", "err.volunteer.not_signed_up")
 		}
 		return s.stamp(ctx, x, id, s.now().UTC(), in, "qr")
 	})
@@ -121,11 +121,11 @@ func (s *Service) scan(ctx context.Context, code string, at Position, in bool) (
 // configured radius.
 func (s *Service) checkPlace(x Activity, at Position) error {
 	if at.Lon == 0 && at.Lat == 0 {
-		return fieldErr("lon", "err.volunteer.position_missing")
+		return errs.OnField("lon", "err.volunteer.position_missing")
 	}
 	d := geo.Distance(orb.Point{at.Lon, at.Lat}, orb.Point{x.Lon, x.Lat})
 	if d > s.Config.CheckinRadius {
-		return fieldErr("lon", "err.volunteer.too_far", int(d), int(s.Config.CheckinRadius))
+		return errs.OnField("lon", "err.volunteer.too_far", int(d), int(s.Config.CheckinRadius))
 	}
 	return nil
 }
@@ -143,10 +143,10 @@ func (s *Service) stamp(ctx context.Context, x Activity, signupID int64, t time.
 		return errs.E(errs.NotFound, "err.volunteer.signup_not_found", signupID)
 	}
 	if x.Risk == "high" && !x.Insured {
-		return fieldErr("insurance", "err.volunteer.uninsured")
+		return errs.OnField("insurance", "err.volunteer.uninsured")
 	}
 	if g.Status != "confirmed" && !(g.Status == "signed" && x.Audience == ForResidents) {
-		return conflictErr("status", "err.volunteer.not_confirmed")
+		return errs.TakenOnField("status", "err.volunteer.not_confirmed")
 	}
 	column, err := s.checkStamp(g, x, t, in)
 	if err != nil {
@@ -159,7 +159,7 @@ func (s *Service) stamp(ctx context.Context, x Activity, signupID int64, t time.
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return conflictErr(column, "err.volunteer.stamped_already")
+		return errs.TakenOnField(column, "err.volunteer.stamped_already")
 	}
 	return s.record(ctx, "signup."+column, "volunteer_signup", signupID, method)
 }
@@ -171,22 +171,22 @@ func (s *Service) checkStamp(g Signup, x Activity, t time.Time, in bool) (string
 	if in {
 		const column = "checked_in_at"
 		if t.Before(x.StartsAt.Add(-slack)) || t.After(x.EndsAt) {
-			return "", fieldErr(column, "err.volunteer.outside_window", localTime(x.StartsAt.Add(-slack)), localTime(x.EndsAt))
+			return "", errs.OnField(column, "err.volunteer.outside_window", localTime(x.StartsAt.Add(-slack)), localTime(x.EndsAt))
 		}
 		if g.CheckedInAt != nil {
-			return "", conflictErr(column, "err.volunteer.checked_in")
+			return "", errs.TakenOnField(column, "err.volunteer.checked_in")
 		}
 		return column, nil
 	}
 	const column = "checked_out_at"
 	if g.CheckedInAt == nil {
-		return "", fieldErr(column, "err.volunteer.not_checked_in")
+		return "", errs.OnField(column, "err.volunteer.not_checked_in")
 	}
 	if !t.After(*g.CheckedInAt) || t.After(x.EndsAt.Add(slack)) {
-		return "", fieldErr(column, "err.volunteer.outside_window", localTime(*g.CheckedInAt), localTime(x.EndsAt.Add(slack)))
+		return "", errs.OnField(column, "err.volunteer.outside_window", localTime(*g.CheckedInAt), localTime(x.EndsAt.Add(slack)))
 	}
 	if g.CheckedOutAt != nil {
-		return "", conflictErr(column, "err.volunteer.checked_out")
+		return "", errs.TakenOnField(column, "err.volunteer.checked_out")
 	}
 	return column, nil
 }
@@ -206,10 +206,10 @@ func (s *Service) Stamp(ctx context.Context, signupID int64, in StampInput) (Sig
 	if in.At != "" {
 		var ok bool
 		if t, ok = parseTime(in.At); !ok {
-			return Signup{}, fieldErr("at", "err.volunteer.time")
+			return Signup{}, errs.OnField("at", "err.volunteer.time")
 		}
 		if t.After(s.now()) {
-			return Signup{}, fieldErr("at", "err.volunteer.future")
+			return Signup{}, errs.OnField("at", "err.volunteer.future")
 		}
 	}
 	err := s.db.Write(ctx, func(ctx context.Context) error {
@@ -237,7 +237,7 @@ func (s *Service) Credit(ctx context.Context, signupID int64, minutes int) (Sign
 			return err
 		}
 		if g.VolunteerID == 0 {
-			return fieldErr("signup_id", "err.volunteer.not_a_volunteer")
+			return errs.OnField("signup_id", "err.volunteer.not_a_volunteer")
 		}
 		if minutes, err = s.creditable(g, x, minutes); err != nil {
 			return err
@@ -262,17 +262,17 @@ func (s *Service) Credit(ctx context.Context, signupID int64, minutes int) (Sign
 func (s *Service) creditable(g Signup, x Activity, given int) (int, error) {
 	if given != 0 {
 		if given < 1 || given > x.CapMinutes {
-			return 0, fieldErr("minutes", "err.volunteer.minutes", x.CapMinutes)
+			return 0, errs.OnField("minutes", "err.volunteer.minutes", x.CapMinutes)
 		}
 		return given, nil
 	}
 	if g.CheckedInAt == nil || g.CheckedOutAt == nil {
-		return 0, fieldErr("minutes", "err.volunteer.minutes_needed")
+		return 0, errs.OnField("minutes", "err.volunteer.minutes_needed")
 	}
 	start, end := maxTime(*g.CheckedInAt, x.StartsAt), minTime(*g.CheckedOutAt, x.EndsAt)
 	m := int(end.Sub(start) / time.Minute)
 	if m < 1 {
-		return 0, fieldErr("minutes", "err.volunteer.minutes_needed")
+		return 0, errs.OnField("minutes", "err.volunteer.minutes_needed")
 	}
 	return min(m, x.CapMinutes), nil
 }

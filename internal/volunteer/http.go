@@ -75,81 +75,40 @@ func Routes(srv *web.Server, svc *Service) {
 	pageRoutes(h)
 }
 
-// pathID reads the {name} wildcard as an id.
-func pathID(r *http.Request, name string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, errs.E(errs.NotFound, "err.volunteer.bad_id", r.PathValue(name))
-	}
-	return id, nil
-}
-
-// reply answers with v as JSON, or err.
-func reply(w http.ResponseWriter, status int, v any, err error) error {
-	if err != nil {
-		return err
-	}
-	web.JSON(w, status, v)
-	return nil
-}
-
-func decode[T any](r *http.Request) (T, error) {
-	var v T
-	err := web.DecodeJSON(r, &v)
-	return v, err
-}
-
-// items wraps a slice as {"items": […]}, never null.
-func items[T any](xs []T) map[string]any {
-	if xs == nil {
-		xs = []T{}
-	}
-	return map[string]any{"items": xs}
-}
-
-// withID runs fn with the {id} wildcard.
-func withID(r *http.Request, fn func(id int64) error) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	return fn(id)
-}
-
 // create decodes a T and answers 201 with what make returns.
 func create[T, R any](w http.ResponseWriter, r *http.Request, make func(context.Context, T) (R, error)) error {
-	in, err := decode[T](r)
+	in, err := web.Decode[T](r)
 	if err != nil {
 		return err
 	}
 	out, err := make(r.Context(), in)
-	return reply(w, http.StatusCreated, out, err)
+	return web.Reply(w, http.StatusCreated, out, err)
 }
 
 // onID decodes a T and answers 200 with what fn returns for the {id}.
 func onID[T, R any](w http.ResponseWriter, r *http.Request, fn func(context.Context, int64, T) (R, error)) error {
-	return withID(r, func(id int64) error {
-		in, err := decode[T](r)
+	return web.WithID(r, func(id int64) error {
+		in, err := web.Decode[T](r)
 		if err != nil {
 			return err
 		}
 		out, err := fn(r.Context(), id, in)
-		return reply(w, http.StatusOK, out, err)
+		return web.Reply(w, http.StatusOK, out, err)
 	})
 }
 
 // get answers 200 with what fn returns for the {id}.
 func get[R any](w http.ResponseWriter, r *http.Request, fn func(context.Context, int64) (R, error)) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		out, err := fn(r.Context(), id)
-		return reply(w, http.StatusOK, out, err)
+		return web.Reply(w, http.StatusOK, out, err)
 	})
 }
 
 // list answers {"items": …} with what fn returns.
 func list[R any](w http.ResponseWriter, r *http.Request, fn func(context.Context) ([]R, error)) error {
 	out, err := fn(r.Context())
-	return reply(w, http.StatusOK, items(out), err)
+	return web.Reply(w, http.StatusOK, web.Items(out), err)
 }
 
 // done answers 204 or err.
@@ -207,9 +166,9 @@ func (h *handler) apiActivity(w http.ResponseWriter, r *http.Request) error {
 	return get(w, r, h.svc.Activity)
 }
 func (h *handler) apiSignUp(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		g, err := h.svc.SignUp(r.Context(), id)
-		return reply(w, http.StatusCreated, g, err)
+		return web.Reply(w, http.StatusCreated, g, err)
 	})
 }
 func (h *handler) apiToken(w http.ResponseWriter, r *http.Request) error {
@@ -226,23 +185,23 @@ func (h *handler) apiTimeBank(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) apiSignups(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		gs, err := h.svc.Signups(r.Context(), id)
-		return reply(w, http.StatusOK, items(gs), err)
+		return web.Reply(w, http.StatusOK, web.Items(gs), err)
 	})
 }
 
 func (h *handler) apiHours(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		es, err := h.svc.HoursOf(r.Context(), id)
-		return reply(w, http.StatusOK, items(es), err)
+		return web.Reply(w, http.StatusOK, web.Items(es), err)
 	})
 }
 
 func (h *handler) apiPoints(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		es, err := h.svc.PointsOf(r.Context(), id)
-		return reply(w, http.StatusOK, items(es), err)
+		return web.Reply(w, http.StatusOK, web.Items(es), err)
 	})
 }
 
@@ -264,7 +223,7 @@ func (h *handler) apiVolunteers(w http.ResponseWriter, r *http.Request) error {
 	limit, _ := strconv.Atoi(q.Get("limit"))
 	vs, err := h.svc.Volunteers(r.Context(), VolunteerQuery{Community: q.Get("community"), Status: Status(q.Get("status")),
 		Skill: q.Get("skill"), Limit: limit})
-	return reply(w, http.StatusOK, items(vs), err)
+	return web.Reply(w, http.StatusOK, web.Items(vs), err)
 }
 
 func (h *handler) apiVerify(w http.ResponseWriter, r *http.Request) error {
@@ -294,23 +253,23 @@ func (h *handler) apiCorrectPoints(w http.ResponseWriter, r *http.Request) error
 }
 
 func (h *handler) apiIssueProof(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
-		in, err := decode[ProofInput](r)
+	return web.WithID(r, func(id int64) error {
+		in, err := web.Decode[ProofInput](r)
 		if err != nil {
 			return err
 		}
 		p, err := h.svc.IssueProof(r.Context(), id, in)
-		return reply(w, http.StatusCreated, p, err)
+		return web.Reply(w, http.StatusCreated, p, err)
 	})
 }
 
 func (h *handler) apiWithdrawStar(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		level, err := strconv.Atoi(r.PathValue("level"))
 		if err != nil {
-			return errs.E(errs.NotFound, "err.volunteer.bad_id", r.PathValue("level"))
+			return errs.E(errs.NotFound, "err.bad_id", r.PathValue("level"))
 		}
-		in, err := decode[struct {
+		in, err := web.Decode[struct {
 			Reason string `json:"reason"`
 		}](r)
 		if err != nil {
@@ -322,12 +281,12 @@ func (h *handler) apiWithdrawStar(w http.ResponseWriter, r *http.Request) error 
 
 func (h *handler) apiMe(w http.ResponseWriter, r *http.Request) error {
 	v, err := h.svc.Me(r.Context())
-	return reply(w, http.StatusOK, v, err)
+	return web.Reply(w, http.StatusOK, v, err)
 }
 
 func (h *handler) apiJoinTeam(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
-		in, err := decode[struct {
+	return web.WithID(r, func(id int64) error {
+		in, err := web.Decode[struct {
 			VolunteerID int64 `json:"volunteer_id"`
 		}](r)
 		if err != nil {
@@ -346,7 +305,7 @@ func (h *handler) apiInsurance(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) apiWithdraw(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error { return done(w, h.svc.Withdraw(r.Context(), id)) })
+	return web.WithID(r, func(id int64) error { return done(w, h.svc.Withdraw(r.Context(), id)) })
 }
 
 func (h *handler) apiStamp(w http.ResponseWriter, r *http.Request) error {
@@ -362,8 +321,8 @@ func (h *handler) apiCredit(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) apiFeedback(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
-		in, err := decode[struct {
+	return web.WithID(r, func(id int64) error {
+		in, err := web.Decode[struct {
 			Rating   int    `json:"rating"`
 			Feedback string `json:"feedback"`
 		}](r)
@@ -383,12 +342,12 @@ type CheckinInput struct {
 }
 
 func (h *handler) apiCheckin(w http.ResponseWriter, r *http.Request) error {
-	in, err := decode[CheckinInput](r)
+	in, err := web.Decode[CheckinInput](r)
 	if err != nil {
 		return err
 	}
 	g, err := h.checkin(r.Context(), in)
-	return reply(w, http.StatusOK, g, err)
+	return web.Reply(w, http.StatusOK, g, err)
 }
 
 func (h *handler) checkin(ctx context.Context, in CheckinInput) (Signup, error) {
@@ -401,22 +360,22 @@ func (h *handler) checkin(ctx context.Context, in CheckinInput) (Signup, error) 
 
 func (h *handler) apiShelf(w http.ResponseWriter, r *http.Request) error {
 	rs, err := h.svc.MyShelf(r.Context())
-	return reply(w, http.StatusOK, items(rs), err)
+	return web.Reply(w, http.StatusOK, web.Items(rs), err)
 }
 
 func (h *handler) apiCollect(w http.ResponseWriter, r *http.Request) error {
-	in, err := decode[struct {
+	in, err := web.Decode[struct {
 		Code string `json:"code"`
 	}](r)
 	if err != nil {
 		return err
 	}
 	rd, err := h.svc.Collect(r.Context(), in.Code)
-	return reply(w, http.StatusOK, rd, err)
+	return web.Reply(w, http.StatusOK, rd, err)
 }
 
 func (h *handler) apiMoveCoins(w http.ResponseWriter, r *http.Request) error {
-	in, err := decode[TimeBankInput](r)
+	in, err := web.Decode[TimeBankInput](r)
 	if err != nil {
 		return err
 	}
@@ -424,7 +383,7 @@ func (h *handler) apiMoveCoins(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) apiSetRule(w http.ResponseWriter, r *http.Request) error {
-	in, err := decode[Rule](r)
+	in, err := web.Decode[Rule](r)
 	if err != nil {
 		return err
 	}
@@ -433,10 +392,10 @@ func (h *handler) apiSetRule(w http.ResponseWriter, r *http.Request) error {
 
 func (h *handler) apiProof(w http.ResponseWriter, r *http.Request) error {
 	p, err := h.svc.ProofByNumber(r.Context(), r.PathValue("number"))
-	return reply(w, http.StatusOK, p.PublicProof(), err)
+	return web.Reply(w, http.StatusOK, p.PublicProof(), err)
 }
 
 func (h *handler) apiCalendar(w http.ResponseWriter, r *http.Request) error {
 	xs, err := h.svc.Calendar(r.Context(), r.PathValue("community"), 0)
-	return reply(w, http.StatusOK, items(xs), err)
+	return web.Reply(w, http.StatusOK, web.Items(xs), err)
 }

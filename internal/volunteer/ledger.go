@@ -40,13 +40,13 @@ func (s *Service) addHours(ctx context.Context, e hoursEntry) error {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fieldErr("minutes", "err.volunteer.hours_negative")
+		return errs.OnField("minutes", "err.volunteer.hours_negative")
 	}
 	_, err = s.db.Q(ctx).ExecContext(ctx, `INSERT INTO volunteer_hours (volunteer_id, kind, minutes, signup_id, activity_id, service_kind, reason, created_by, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, e.volunteerID, e.kind, e.minutes, nullID(e.signupID), nullID(e.activityID),
 		e.serviceKind, e.reason, userOf(ctx), s.now().UTC())
 	if db.IsUnique(err) {
-		return conflictErr("signup_id", "err.volunteer.credited_already")
+		return errs.TakenOnField("signup_id", "err.volunteer.credited_already")
 	}
 	return err
 }
@@ -68,7 +68,7 @@ func (in *CorrectionInput) validate(limit int, key string) error {
 
 // CorrectHours appends a correction to a volunteer's hours.
 func (s *Service) CorrectHours(ctx context.Context, volunteerID int64, in CorrectionInput) error {
-	if err := authorize(ctx, auth.VolunteerManage); err != nil {
+	if _, err := auth.Require(ctx, auth.VolunteerManage); err != nil {
 		return err
 	}
 	if err := in.validate(maxCorrection, "err.volunteer.correction"); err != nil {
@@ -141,7 +141,7 @@ func (s *Service) addPoints(ctx context.Context, e pointsEntry) error {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fieldErr("points", "err.volunteer.points_short")
+		return errs.OnField("points", "err.volunteer.points_short")
 	}
 	now := s.now().UTC()
 	var expires any
@@ -184,7 +184,7 @@ func (r Rule) Points(minutes int) int {
 // so only a grant over every area may change them.
 func (s *Service) SetRule(ctx context.Context, r Rule) error {
 	p := auth.From(ctx)
-	if err := authorize(ctx, auth.VolunteerManage); err != nil {
+	if _, err := auth.Require(ctx, auth.VolunteerManage); err != nil {
 		return err
 	}
 	if !p.Can(auth.VolunteerManage, "") {
@@ -234,7 +234,7 @@ func (s *Service) earnPoints(ctx context.Context, g Signup, x Activity, minutes 
 
 // CorrectPoints appends a correction to a volunteer's points.
 func (s *Service) CorrectPoints(ctx context.Context, volunteerID int64, in CorrectionInput) error {
-	if err := authorize(ctx, auth.VolunteerManage); err != nil {
+	if _, err := auth.Require(ctx, auth.VolunteerManage); err != nil {
 		return err
 	}
 	if err := in.validate(1000, "err.volunteer.points_correction"); err != nil {
@@ -323,7 +323,7 @@ type RewardInput struct {
 
 // CreateReward puts an item on a community's shelf.
 func (s *Service) CreateReward(ctx context.Context, in RewardInput) (Reward, error) {
-	if err := authorize(ctx, auth.VolunteerManage); err != nil {
+	if _, err := auth.Require(ctx, auth.VolunteerManage); err != nil {
 		return Reward{}, err
 	}
 	in.Name = strings.TrimSpace(in.Name)
@@ -402,7 +402,7 @@ func (s *Service) redeemFor(ctx context.Context, v Volunteer, rewardID int64) (R
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return conflictErr("reward_id", "err.volunteer.out_of_stock", rd.Reward)
+			return errs.TakenOnField("reward_id", "err.volunteer.out_of_stock", rd.Reward)
 		}
 		rd.RewardID, rd.Code = rewardID, redemptionCode()
 		if err := s.db.Q(ctx).QueryRowContext(ctx, `INSERT INTO volunteer_redemptions (reward_id, volunteer_id, cost, code, created_at)
@@ -411,7 +411,7 @@ func (s *Service) redeemFor(ctx context.Context, v Volunteer, rewardID int64) (R
 		}
 		err = s.addPoints(ctx, pointsEntry{volunteerID: v.ID, kind: "spend", points: -rd.Cost, redemptionID: rd.ID, reason: rd.Reward})
 		if errs.CodeOf(err) == errs.Invalid {
-			return fieldErr("points", "err.volunteer.points_short_for", rd.Cost)
+			return errs.OnField("points", "err.volunteer.points_short_for", rd.Cost)
 		}
 		if err != nil {
 			return err
@@ -435,7 +435,7 @@ func redemptionCode() string {
 
 // Collect marks a redemption collected at the shelf, once.
 func (s *Service) Collect(ctx context.Context, code string) (Redemption, error) {
-	if err := authorize(ctx, auth.VolunteerManage); err != nil {
+	if _, err := auth.Require(ctx, auth.VolunteerManage); err != nil {
 		return Redemption{}, err
 	}
 	code = strings.ToUpper(strings.TrimSpace(code))
@@ -447,16 +447,16 @@ func (s *Service) Collect(ctx context.Context, code string) (Redemption, error) 
 			FROM volunteer_redemptions d JOIN volunteer_rewards w ON w.id = d.reward_id WHERE d.code = $1`, code).
 			Scan(&rd.ID, &rd.RewardID, &rd.Reward, &rd.Cost, &rd.Code, &path, &collected)
 		if errors.Is(err, sql.ErrNoRows) {
-			return fieldErr("code", "err.volunteer.redemption_unknown")
+			return errs.OnField("code", "err.volunteer.redemption_unknown")
 		}
 		if err != nil {
 			return err
 		}
-		if err := allowed(auth.From(ctx), auth.VolunteerManage, path); err != nil {
+		if err := auth.Allowed(auth.From(ctx), auth.VolunteerManage, path, outOfScope); err != nil {
 			return err
 		}
 		if collected.Valid {
-			return conflictErr("code", "err.volunteer.collected_already")
+			return errs.TakenOnField("code", "err.volunteer.collected_already")
 		}
 		if _, err := s.db.Q(ctx).ExecContext(ctx, "UPDATE volunteer_redemptions SET collected_at = $1 WHERE id = $2", s.now().UTC(), rd.ID); err != nil {
 			return err
@@ -474,7 +474,7 @@ func (s *Service) MyShelf(ctx context.Context) ([]Reward, error) {
 	} else if errs.CodeOf(err) != errs.NotFound {
 		return nil, err
 	}
-	p, err := anywhere(ctx, auth.VolunteerRead)
+	p, err := auth.Require(ctx, auth.VolunteerRead)
 	if err != nil {
 		return nil, err
 	}

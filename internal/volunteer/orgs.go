@@ -100,7 +100,7 @@ func validDate(s string) bool {
 // CreateOrg registers an organisation in a community. A second party
 // organisation, or a name taken in the community, is a conflict.
 func (s *Service) CreateOrg(ctx context.Context, in OrgInput) (Org, error) {
-	if err := authorize(ctx, auth.VolunteerManage); err != nil {
+	if _, err := auth.Require(ctx, auth.VolunteerManage); err != nil {
 		return Org{}, err
 	}
 	if err := in.validate(); err != nil {
@@ -117,10 +117,10 @@ func (s *Service) CreateOrg(ctx context.Context, in OrgInput) (Org, error) {
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id`, pl.AreaID, pl.AreaPath, in.Name, string(in.Kind), string(in.Status),
 			in.Leader, s.box.Seal(fieldOrgContact, in.Contact), in.Founded, in.Description, now).Scan(&id)
 		if db.IsUnique(err) && in.Kind == Party {
-			return conflictErr("kind", "err.volunteer.party_exists")
+			return errs.TakenOnField("kind", "err.volunteer.party_exists")
 		}
 		if db.IsUnique(err) {
-			return conflictErr("name", "err.volunteer.org_taken", in.Name)
+			return errs.TakenOnField("name", "err.volunteer.org_taken", in.Name)
 		}
 		if err != nil {
 			return err
@@ -167,7 +167,7 @@ func (s *Service) Org(ctx context.Context, id int64) (Org, error) {
 
 // orgFor loads an organisation the caller may use perm on.
 func (s *Service) orgFor(ctx context.Context, id int64, perm auth.Perm) (Org, error) {
-	if err := authorize(ctx, perm); err != nil {
+	if _, err := auth.Require(ctx, perm); err != nil {
 		return Org{}, err
 	}
 	o, err := s.scanOrg(s.db.Q(ctx).QueryRowContext(ctx, "SELECT "+orgCols+" FROM volunteer_orgs o JOIN areas a ON a.id = o.area_id WHERE o.id = $1", id))
@@ -177,7 +177,7 @@ func (s *Service) orgFor(ctx context.Context, id int64, perm auth.Perm) (Org, er
 	if err != nil {
 		return Org{}, err
 	}
-	if err := allowed(auth.From(ctx), perm, o.AreaPath); err != nil {
+	if err := auth.Allowed(auth.From(ctx), perm, o.AreaPath, outOfScope); err != nil {
 		return Org{}, err
 	}
 	return o, nil
@@ -185,7 +185,7 @@ func (s *Service) orgFor(ctx context.Context, id int64, perm auth.Perm) (Org, er
 
 // Orgs lists the organisations the caller may see, by community and name.
 func (s *Service) Orgs(ctx context.Context) ([]Org, error) {
-	p, err := anywhere(ctx, auth.VolunteerRead)
+	p, err := auth.Require(ctx, auth.VolunteerRead)
 	if err != nil {
 		return nil, err
 	}
@@ -251,7 +251,7 @@ func (in *MemberInput) validate(kind OrgKind, today string) error {
 
 // AddMember adds a member (or a leader) to an organisation.
 func (s *Service) AddMember(ctx context.Context, orgID int64, in MemberInput) (Member, error) {
-	if err := authorize(ctx, auth.VolunteerManage); err != nil {
+	if _, err := auth.Require(ctx, auth.VolunteerManage); err != nil {
 		return Member{}, err
 	}
 	var m Member
@@ -265,7 +265,7 @@ func (s *Service) AddMember(ctx context.Context, orgID int64, in MemberInput) (M
 		}
 		if in.VolunteerID != 0 {
 			if _, err := s.volunteerFor(ctx, in.VolunteerID, auth.VolunteerRead); err != nil {
-				return fieldErr("volunteer_id", "err.volunteer.volunteer_unknown", in.VolunteerID)
+				return errs.OnField("volunteer_id", "err.volunteer.volunteer_unknown", in.VolunteerID)
 			}
 		}
 		err = s.db.Q(ctx).QueryRowContext(ctx, `INSERT INTO volunteer_org_members (org_id, volunteer_id, name, role, party, workplace, commitment, joined_on, created_at)
@@ -292,7 +292,7 @@ type Review struct {
 // ReviewOrg records the review of a year, once per year, for a year that
 // has begun.
 func (s *Service) ReviewOrg(ctx context.Context, orgID int64, in Review) error {
-	if err := authorize(ctx, auth.VolunteerManage); err != nil {
+	if _, err := auth.Require(ctx, auth.VolunteerManage); err != nil {
 		return err
 	}
 	in.Note = strings.TrimSpace(in.Note)
@@ -310,7 +310,7 @@ func (s *Service) ReviewOrg(ctx context.Context, orgID int64, in Review) error {
 		_, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO volunteer_org_reviews (org_id, year, result, note, reviewed_by, reviewed_at)
 			VALUES ($1, $2, $3, $4, $5, $6)`, orgID, in.Year, in.Result, in.Note, userOf(ctx), s.now().UTC())
 		if db.IsUnique(err) {
-			return conflictErr("year", "err.volunteer.review_taken", in.Year)
+			return errs.TakenOnField("year", "err.volunteer.review_taken", in.Year)
 		}
 		if err != nil {
 			return err
@@ -331,7 +331,7 @@ type Gap struct {
 // social organisation it has none of, and whether its party organisation
 // is recorded.
 func (s *Service) MissingKinds(ctx context.Context) ([]Gap, error) {
-	p, err := anywhere(ctx, auth.VolunteerRead)
+	p, err := auth.Require(ctx, auth.VolunteerRead)
 	if err != nil {
 		return nil, err
 	}

@@ -199,7 +199,7 @@ func (h *handler) verify(w http.ResponseWriter, r *http.Request) error {
 	if err := web.ParseForm(r); err != nil {
 		return err
 	}
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		if _, err := h.svc.Verify(r.Context(), id, Status(r.PostFormValue("status"))); err != nil {
 			return h.index(w, r, err, nil)
 		}
@@ -227,7 +227,7 @@ func (h *handler) publish(w http.ResponseWriter, r *http.Request) error {
 // --- activities ---
 
 func (h *handler) activityPage(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error { return h.activity(w, r, id, nil, nil) })
+	return web.WithID(r, func(id int64) error { return h.activity(w, r, id, nil, nil) })
 }
 
 // activity shows an activity: its sign-ups and check-in code to those who
@@ -263,10 +263,10 @@ func (h *handler) activity(w http.ResponseWriter, r *http.Request, id int64, for
 }
 
 func (h *handler) signUp(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		if _, err := h.svc.SignUp(r.Context(), id); err != nil {
 			if errs.CodeOf(err) == errs.Forbidden {
-				return h.activity(w, r, id, fieldErr("activity_id", errs.As(err).Key), nil)
+				return h.activity(w, r, id, errs.OnField("activity_id", errs.As(err).Key), nil)
 			}
 			return h.activity(w, r, id, err, nil)
 		}
@@ -280,7 +280,7 @@ func (h *handler) onSignup(w http.ResponseWriter, r *http.Request, fn func(ctx c
 	if err := web.ParseForm(r); err != nil {
 		return err
 	}
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		err := fn(r.Context(), id)
 		g, lerr := h.svc.loadSignup(r.Context(), id)
 		if lerr != nil {
@@ -339,7 +339,7 @@ func (h *handler) checkinForm(w http.ResponseWriter, r *http.Request) error {
 // --- rewards and proofs ---
 
 func (h *handler) redeem(w http.ResponseWriter, r *http.Request) error {
-	return withID(r, func(id int64) error {
+	return web.WithID(r, func(id int64) error {
 		rd, err := h.svc.Redeem(r.Context(), id)
 		if err != nil {
 			return h.index(w, r, err, nil)

@@ -30,7 +30,7 @@ const reportMonths = 12
 // hours are summed per month in Go: month arithmetic is spelt differently
 // by the two engines, and a community's year of entries is small.
 func (s *Service) Report(ctx context.Context) ([]Figures, error) {
-	p, err := anywhere(ctx, auth.VolunteerRead)
+	p, err := auth.Require(ctx, auth.VolunteerRead)
 	if err != nil {
 		return nil, err
 	}

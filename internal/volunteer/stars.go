@@ -53,12 +53,12 @@ func (s *Service) AwardStars(ctx context.Context) (noticed, awarded int, err err
 // WithdrawStar withdraws a star during its notice (an objection upheld,
 // faked hours), with the reason.
 func (s *Service) WithdrawStar(ctx context.Context, volunteerID int64, level int, reason string) error {
-	if err := authorize(ctx, auth.VolunteerManage); err != nil {
+	if _, err := auth.Require(ctx, auth.VolunteerManage); err != nil {
 		return err
 	}
 	reason = strings.TrimSpace(reason)
 	if reason == "" || !textOK(reason, 200) {
-		return fieldErr("reason", "err.volunteer.reason")
+		return errs.OnField("reason", "err.volunteer.reason")
 	}
 	return s.db.Write(ctx, func(ctx context.Context) error {
 		if _, err := s.volunteerFor(ctx, volunteerID, auth.VolunteerManage); err != nil {
@@ -70,7 +70,7 @@ func (s *Service) WithdrawStar(ctx context.Context, volunteerID int64, level int
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fieldErr("level", "err.volunteer.no_notice")
+			return errs.OnField("level", "err.volunteer.no_notice")
 		}
 		return s.record(ctx, "star.withdraw", "volunteer", volunteerID, fmt.Sprint(level))
 	})
@@ -130,7 +130,7 @@ func (s *Service) IssueProof(ctx context.Context, volunteerID int64, in ProofInp
 		return Proof{}, err
 	}
 	if v.Minutes == 0 {
-		return Proof{}, fieldErr("volunteer_id", "err.volunteer.no_hours")
+		return Proof{}, errs.OnField("volunteer_id", "err.volunteer.no_hours")
 	}
 	p := auth.From(ctx)
 	handler := p.DisplayName
@@ -140,7 +140,7 @@ func (s *Service) IssueProof(ctx context.Context, volunteerID int64, in ProofInp
 	pr := Proof{Name: v.Name, IDType: v.IDType, IDMasked: v.IDNumber, VolNumber: v.Number, Minutes: v.Minutes,
 		Responsible: strings.TrimSpace(in.Responsible), Handler: handler, IssuedOn: s.today(), CreatedAt: s.now().UTC()}
 	if !textOK(pr.Responsible, 30) {
-		return Proof{}, fieldErr("responsible", "err.volunteer.person_name")
+		return Proof{}, errs.OnField("responsible", "err.volunteer.person_name")
 	}
 	err = s.db.Write(ctx, func(ctx context.Context) error {
 		if err := s.proofParts(ctx, v, &pr); err != nil {
@@ -167,7 +167,7 @@ func (s *Service) proofParts(ctx context.Context, v Volunteer, pr *Proof) error 
 	err := s.db.Q(ctx).QueryRowContext(ctx, "SELECT name, leader FROM volunteer_orgs WHERE area_id = $1 AND kind = 'party'", v.communityID).
 		Scan(&pr.Issuer, &leader)
 	if errors.Is(err, sql.ErrNoRows) {
-		return fieldErr("issuer", "err.volunteer.no_issuer")
+		return errs.OnField("issuer", "err.volunteer.no_issuer")
 	}
 	if err != nil {
 		return err
@@ -176,7 +176,7 @@ func (s *Service) proofParts(ctx context.Context, v Volunteer, pr *Proof) error 
 		pr.Responsible = leader
 	}
 	if pr.Responsible == "" {
-		return fieldErr("responsible", "err.volunteer.responsible")
+		return errs.OnField("responsible", "err.volunteer.responsible")
 	}
 	lines, err := db.All(ctx, s.db.Q(ctx), func(r db.Scanner) (string, error) {
 		var title string

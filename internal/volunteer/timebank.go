@@ -41,7 +41,7 @@ func (s *Service) addCoins(ctx context.Context, e coinEntry) error {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fieldErr("minutes", "err.volunteer.coins_short")
+		return errs.OnField("minutes", "err.volunteer.coins_short")
 	}
 	_, err = s.db.Q(ctx).ExecContext(ctx, `INSERT INTO volunteer_timebank (resident_id, kind, minutes, signup_id, other_id, reason, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, e.residentID, e.kind, e.minutes, nullID(e.signupID), nullID(e.otherID), e.reason, s.now().UTC())
@@ -62,7 +62,7 @@ type TimeBankInput struct {
 // check the household. A gift goes only to another member of the same
 // household (直系亲属 living together).
 func (s *Service) MoveCoins(ctx context.Context, in TimeBankInput) error {
-	if err := authorize(ctx, auth.VolunteerManage); err != nil {
+	if _, err := auth.Require(ctx, auth.VolunteerManage); err != nil {
 		return err
 	}
 	if !s.Config.TimeBank {
@@ -78,9 +78,9 @@ func (s *Service) MoveCoins(ctx context.Context, in TimeBankInput) error {
 	}
 	from, err := s.reg.Resident(ctx, in.From)
 	if err != nil {
-		return fieldErr("from", "err.volunteer.resident_unknown", in.From)
+		return errs.OnField("from", "err.volunteer.resident_unknown", in.From)
 	}
-	if err := allowed(auth.From(ctx), auth.VolunteerManage, from.AreaPath); err != nil {
+	if err := auth.Allowed(auth.From(ctx), auth.VolunteerManage, from.AreaPath, outOfScope); err != nil {
 		return err
 	}
 	if in.To == 0 {
@@ -93,10 +93,10 @@ func (s *Service) MoveCoins(ctx context.Context, in TimeBankInput) error {
 	}
 	to, err := s.reg.Resident(ctx, in.To)
 	if err != nil {
-		return fieldErr("to", "err.volunteer.resident_unknown", in.To)
+		return errs.OnField("to", "err.volunteer.resident_unknown", in.To)
 	}
 	if from.HouseholdID == 0 || from.HouseholdID != to.HouseholdID {
-		return fieldErr("to", "err.volunteer.not_family")
+		return errs.OnField("to", "err.volunteer.not_family")
 	}
 	return s.db.Write(ctx, func(ctx context.Context) error {
 		if err := s.addCoins(ctx, coinEntry{residentID: in.From, areaPath: from.AreaPath, kind: "gift_out", minutes: -in.Minutes, otherID: in.To, reason: in.Reason}); err != nil {

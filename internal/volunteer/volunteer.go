@@ -51,6 +51,10 @@ import (
 	"github.com/linli/linli/internal/registry"
 )
 
+// outOfScope is what auth.Allowed answers a caller who holds the permission
+// but not over this record's community: "outside your area".
+const outOfScope = "err.volunteer.out_of_scope"
+
 // Areas is what the module needs of the area module (*area.Service).
 type Areas interface {
 	Get(ctx context.Context, code string) (area.Area, error)
@@ -140,7 +144,7 @@ type placed struct {
 func (s *Service) community(ctx context.Context, code string, perm auth.Perm) (placed, error) {
 	code = strings.TrimSpace(code)
 	if code == "" {
-		return placed{}, fieldErr("community", "err.volunteer.community_missing")
+		return placed{}, errs.OnField("community", "err.volunteer.community_missing")
 	}
 	p := auth.From(ctx)
 	if p == nil {
@@ -148,15 +152,15 @@ func (s *Service) community(ctx context.Context, code string, perm auth.Perm) (p
 	}
 	a, err := s.areas.Get(ctx, code)
 	if errs.CodeOf(err) == errs.NotFound {
-		return placed{}, fieldErr("community", "err.volunteer.community_unknown", code)
+		return placed{}, errs.OnField("community", "err.volunteer.community_unknown", code)
 	}
 	if err != nil {
 		return placed{}, err
 	}
 	if a.Level != area.Community {
-		return placed{}, fieldErr("community", "err.volunteer.not_community", code)
+		return placed{}, errs.OnField("community", "err.volunteer.not_community", code)
 	}
-	if err := allowed(p, perm, a.Path); err != nil {
+	if err := auth.Allowed(p, perm, a.Path, outOfScope); err != nil {
 		return placed{}, err
 	}
 	return placed{AreaID: a.ID, AreaPath: a.Path, Community: a.Code}, nil
@@ -176,42 +180,6 @@ func communityOfGrid(gridPath, gridCode string) placed {
 	return placed{AreaID: id, AreaPath: parent, Community: code}
 }
 
-// allowed checks perm on an object in the area with path: no principal is
-// Unauthenticated; a role without the permission anywhere is plainly
-// Forbidden; holding it elsewhere is "outside your area".
-func allowed(p *auth.Principal, perm auth.Perm, path string) error {
-	if p == nil {
-		return errs.E(errs.Unauthenticated, "err.auth.required")
-	}
-	if p.Can(perm, path) {
-		return nil
-	}
-	if !p.CanAnywhere(perm) {
-		return errs.E(errs.Forbidden, "err.auth.forbidden")
-	}
-	return errs.E(errs.Forbidden, "err.volunteer.out_of_scope")
-}
-
-// anywhere checks that the caller holds perm somewhere, for list queries
-// whose rows are then filtered by scope in SQL.
-func anywhere(ctx context.Context, perm auth.Perm) (*auth.Principal, error) {
-	p := auth.From(ctx)
-	if p == nil {
-		return nil, errs.E(errs.Unauthenticated, "err.auth.required")
-	}
-	if !p.CanAnywhere(perm) {
-		return nil, errs.E(errs.Forbidden, "err.auth.forbidden")
-	}
-	return p, nil
-}
-
-// authorize refuses, before any validation, a caller who holds perm
-// nowhere: they should hear "not allowed", not which fields were wrong.
-func authorize(ctx context.Context, perm auth.Perm) error {
-	_, err := anywhere(ctx, perm)
-	return err
-}
-
 // caller is the logged-in user, for what residents do for themselves.
 func caller(ctx context.Context) (*auth.Principal, error) {
 	p := auth.From(ctx)
@@ -219,15 +187,6 @@ func caller(ctx context.Context) (*auth.Principal, error) {
 		return nil, errs.E(errs.Unauthenticated, "err.auth.required")
 	}
 	return p, nil
-}
-
-func fieldErr(field, key string, args ...any) error {
-	return &errs.Error{Code: errs.Invalid, Key: "err.invalid", Fields: []errs.Field{{Field: field, Key: key, Args: args}}}
-}
-
-// conflictErr is a unique value taken or a lost race, on the field.
-func conflictErr(field, key string, args ...any) error {
-	return &errs.Error{Code: errs.Conflict, Key: "err.invalid", Fields: []errs.Field{{Field: field, Key: key, Args: args}}}
 }
 
 // textOK reports whether s is at most n characters and free of control

@@ -158,7 +158,7 @@ func (s *Service) RegisterSelf(ctx context.Context, in RegisterInput) (Volunteer
 // (志愿服务组织); staff check the documents, so the registration is
 // verified at once.
 func (s *Service) Register(ctx context.Context, in RegisterInput) (Volunteer, error) {
-	if err := authorize(ctx, auth.VolunteerManage); err != nil {
+	if _, err := auth.Require(ctx, auth.VolunteerManage); err != nil {
 		return Volunteer{}, err
 	}
 	if err := in.validate(s.now(), ""); err != nil {
@@ -170,7 +170,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (Volunteer, er
 	}
 	if in.OrgID != 0 {
 		if _, err := s.orgFor(ctx, in.OrgID, auth.VolunteerManage); err != nil {
-			return Volunteer{}, fieldErr("org_id", "err.volunteer.org_unknown", in.OrgID)
+			return Volunteer{}, errs.OnField("org_id", "err.volunteer.org_unknown", in.OrgID)
 		}
 	}
 	return s.insertVolunteer(ctx, pl, pl, in, 0, Verified)
@@ -195,7 +195,7 @@ func (s *Service) insertVolunteer(ctx context.Context, home, pl placed, in Regis
 			in.Name, in.IDType, s.box.Seal(fieldIDNumber, in.IDNumber), s.box.Index(fieldIDNumber, in.IDNumber),
 			s.box.Seal(fieldPhone, in.Phone), strings.Join(in.Skills, ","), in.Availability, string(st), verifiedBy(ctx, st), verifiedAt, now, pl.AreaID, pl.AreaPath).Scan(&id)
 		if db.IsUnique(err) {
-			return conflictErr("id_number", "err.volunteer.already_registered")
+			return errs.TakenOnField("id_number", "err.volunteer.already_registered")
 		}
 		if err != nil {
 			return err
@@ -273,7 +273,7 @@ func (s *Service) volunteerFor(ctx context.Context, id int64, perm auth.Perm) (V
 	if perm == auth.VolunteerRead && p.UserID != 0 && v.UserID == p.UserID {
 		return v, nil
 	}
-	return v, allowed(p, perm, v.AreaPath)
+	return v, auth.Allowed(p, perm, v.AreaPath, outOfScope)
 }
 
 // Volunteer returns a volunteer (masked).
@@ -305,7 +305,7 @@ type VolunteerQuery struct {
 
 // Volunteers lists the volunteers the caller may see.
 func (s *Service) Volunteers(ctx context.Context, q VolunteerQuery) ([]Volunteer, error) {
-	p, err := anywhere(ctx, auth.VolunteerRead)
+	p, err := auth.Require(ctx, auth.VolunteerRead)
 	if err != nil {
 		return nil, err
 	}
@@ -333,11 +333,11 @@ func (s *Service) Volunteers(ctx context.Context, q VolunteerQuery) ([]Volunteer
 // Verify marks a pending registration verified (or suspends one) after
 // staff checked it.
 func (s *Service) Verify(ctx context.Context, id int64, st Status) (Volunteer, error) {
-	if err := authorize(ctx, auth.VolunteerManage); err != nil {
+	if _, err := auth.Require(ctx, auth.VolunteerManage); err != nil {
 		return Volunteer{}, err
 	}
 	if st != Verified && st != Suspended {
-		return Volunteer{}, fieldErr("status", "err.volunteer.verify_status")
+		return Volunteer{}, errs.OnField("status", "err.volunteer.verify_status")
 	}
 	err := s.db.Write(ctx, func(ctx context.Context) error {
 		if _, err := s.volunteerFor(ctx, id, auth.VolunteerManage); err != nil {
@@ -377,7 +377,7 @@ type TeamInput struct {
 
 // CreateTeam creates a team in a community.
 func (s *Service) CreateTeam(ctx context.Context, in TeamInput) (Team, error) {
-	if err := authorize(ctx, auth.VolunteerManage); err != nil {
+	if _, err := auth.Require(ctx, auth.VolunteerManage); err != nil {
 		return Team{}, err
 	}
 	in.Name, in.Brand, in.Description = strings.TrimSpace(in.Name), strings.TrimSpace(in.Brand), strings.TrimSpace(in.Description)
@@ -397,14 +397,14 @@ func (s *Service) CreateTeam(ctx context.Context, in TeamInput) (Team, error) {
 		t.placed = pl
 		if in.OrgID != 0 {
 			if _, err := s.orgFor(ctx, in.OrgID, auth.VolunteerManage); err != nil {
-				return fieldErr("org_id", "err.volunteer.org_unknown", in.OrgID)
+				return errs.OnField("org_id", "err.volunteer.org_unknown", in.OrgID)
 			}
 		}
 		err = s.db.Q(ctx).QueryRowContext(ctx, `INSERT INTO volunteer_teams (area_id, area_path, org_id, name, brand, description, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, pl.AreaID, pl.AreaPath, nullID(in.OrgID), in.Name, in.Brand, in.Description,
 			s.now().UTC()).Scan(&t.ID)
 		if db.IsUnique(err) {
-			return conflictErr("name", "err.volunteer.team_taken", in.Name)
+			return errs.TakenOnField("name", "err.volunteer.team_taken", in.Name)
 		}
 		if err != nil {
 			return err
@@ -416,7 +416,7 @@ func (s *Service) CreateTeam(ctx context.Context, in TeamInput) (Team, error) {
 
 // JoinTeam adds a volunteer of the team's community to the team.
 func (s *Service) JoinTeam(ctx context.Context, teamID, volunteerID int64) error {
-	if err := authorize(ctx, auth.VolunteerManage); err != nil {
+	if _, err := auth.Require(ctx, auth.VolunteerManage); err != nil {
 		return err
 	}
 	return s.db.Write(ctx, func(ctx context.Context) error {
@@ -428,16 +428,16 @@ func (s *Service) JoinTeam(ctx context.Context, teamID, volunteerID int64) error
 		if err != nil {
 			return err
 		}
-		if err := allowed(auth.From(ctx), auth.VolunteerManage, path); err != nil {
+		if err := auth.Allowed(auth.From(ctx), auth.VolunteerManage, path, outOfScope); err != nil {
 			return err
 		}
 		if _, err := s.volunteerFor(ctx, volunteerID, auth.VolunteerManage); err != nil {
-			return fieldErr("volunteer_id", "err.volunteer.volunteer_unknown", volunteerID)
+			return errs.OnField("volunteer_id", "err.volunteer.volunteer_unknown", volunteerID)
 		}
 		_, err = s.db.Q(ctx).ExecContext(ctx, "INSERT INTO volunteer_team_members (team_id, volunteer_id, joined_at) VALUES ($1, $2, $3)",
 			teamID, volunteerID, s.now().UTC())
 		if db.IsUnique(err) {
-			return conflictErr("volunteer_id", "err.volunteer.team_member")
+			return errs.TakenOnField("volunteer_id", "err.volunteer.team_member")
 		}
 		if err != nil {
 			return err
@@ -448,7 +448,7 @@ func (s *Service) JoinTeam(ctx context.Context, teamID, volunteerID int64) error
 
 // Teams lists the teams the caller may see.
 func (s *Service) Teams(ctx context.Context) ([]Team, error) {
-	p, err := anywhere(ctx, auth.VolunteerRead)
+	p, err := auth.Require(ctx, auth.VolunteerRead)
 	if err != nil {
 		return nil, err
 	}
