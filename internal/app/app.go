@@ -138,6 +138,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Volunteers = volunteer.NewService(d, a.Audit, box, a.Areas, a.Registry, a.Now)
 	a.Volunteers.Jobs(a.Jobs) // stars after their notice period, expired points written off: daily
 	a.Assess = assess.NewService(d, a.Audit, box, a.Areas, a.Registry, a.Now)
+	a.Assess.Cases, a.Assess.Services, a.Assess.Civic, a.Assess.Volunteers = a.Cases, a.Services, a.Civic, a.Volunteers
 	return a, nil
 }
 

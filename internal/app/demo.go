@@ -107,7 +107,12 @@ func (a *App) SeedDemo(ctx context.Context) ([]DemoAccount, error) {
 		if err := a.Volunteers.SeedDemo(ctx, first); err != nil {
 			return err
 		}
-		return a.Services.SeedDemo(ctx)
+		if err := a.Services.SeedDemo(ctx); err != nil {
+			return err
+		}
+		// This quarter's period, an open survey, an admitted task and a
+		// hand-down the community can refuse.
+		return a.Assess.SeedDemo(ctx, d.Street.Code, first)
 	})
 	if err != nil {
 		return nil, err

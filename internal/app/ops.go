@@ -67,6 +67,7 @@ var roleLinks = map[auth.Role][]link{
 	auth.Resident: {
 		{"/report", "home.link.report"}, {"/areas", "home.link.my_community"}, {"/civic", "home.link.civic"},
 		{"/volunteer", "home.link.volunteer"}, {"/services", "home.link.services"},
+		{"/assess/surveys", "home.link.assess_surveys"},
 	},
 	auth.GridWorker: {
 		{"/report", "home.link.report"}, {"/cases?tab=verify", "home.link.verify"},
@@ -79,6 +80,7 @@ var roleLinks = map[auth.Role][]link{
 		{"/dashboard", "home.link.dashboard"}, {"/areas", "home.link.community_areas"}, {"/map", "home.link.map"},
 		{"/registry", "home.link.registry"}, {"/civic", "home.link.civic"}, {"/volunteer", "home.link.volunteer"},
 		{"/services", "home.link.services"}, {"/services/desk", "home.link.service_desk"},
+		{"/assess", "home.link.assess"}, {"/assess/tasks", "home.link.assess_tasks"},
 	},
 	auth.StreetStaff: {
 		{"/cases", "home.link.cases"}, {"/cases/import", "home.link.hotline"},
@@ -86,16 +88,19 @@ var roleLinks = map[auth.Role][]link{
 		{"/registry", "home.link.registry"}, {"/civic", "home.link.civic"}, {"/volunteer", "home.link.volunteer"},
 		{"/volunteer/report", "home.link.volunteer_report"}, {"/services", "home.link.services"},
 		{"/services/desk", "home.link.service_desk"}, {"/services/gaps", "home.link.service_gaps"},
+		{"/assess", "home.link.assess"}, {"/assess/tasks", "home.link.assess_tasks"},
 	},
 	auth.DepartmentHandler: {
 		{"/cases?tab=working", "home.link.my_cases"}, {"/areas", "home.link.areas"},
 		{"/services/desk", "home.link.service_desk"},
+		{"/assess/tasks", "home.link.assess_tasks"},
 	},
 	auth.Supervisor: {
 		{"/dashboard", "home.link.dashboard"}, {"/cases?tab=all", "home.link.cases"},
 		{"/areas", "home.link.areas"}, {"/map", "home.link.map"}, {"/civic", "home.link.civic"},
 		{"/volunteer", "home.link.volunteer"}, {"/volunteer/report", "home.link.volunteer_report"},
 		{"/services/gaps", "home.link.service_gaps"},
+		{"/assess", "home.link.assess"},
 	},
 	auth.Overseer: {
 		{"/areas", "home.link.my_community"}, {"/civic", "home.link.civic"}, {"/services", "home.link.services"},
@@ -108,6 +113,7 @@ var roleLinks = map[auth.Role][]link{
 		{"/registry", "home.link.registry"}, {"/civic", "home.link.civic"}, {"/volunteer", "home.link.volunteer"},
 		{"/volunteer/report", "home.link.volunteer_report"}, {"/services/desk", "home.link.service_desk"},
 		{"/services/gaps", "home.link.service_gaps"},
+		{"/assess", "home.link.assess"}, {"/assess/tasks", "home.link.assess_tasks"},
 	},
 }
 
