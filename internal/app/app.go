@@ -171,7 +171,8 @@ func (a *App) buildServer() error {
 		return err
 	}
 	a.Metrics = prometheus.NewRegistry()
-	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		jobs.NewCollector(a.DB, a.Now))
 	s := web.NewServer(a.Catalog, render, a.Auth, a.Log, a.Metrics)
 	s.Limits.MaxInFlight, s.Limits.UserWrites, s.Limits.PublicWrites = a.Cfg.MaxInFlight, a.Cfg.UserWriteRate, a.Cfg.PublicWriteRate
 	s.SecureCookies = a.Cfg.SecureCookies || a.Cfg.TLS()

@@ -682,7 +682,7 @@ func TestE2EOperations(t *testing.T) {
 			{name: "metrics, grid worker", as: auth.GridWorker, path: "/metrics", status: http.StatusForbidden,
 				excludes: []string{"linli_http_request_duration_seconds"}},
 			{name: "metrics, metrics token", path: "/metrics", header: bearer(metricsTok), status: http.StatusOK,
-				contains: []string{"linli_http_request_duration_seconds_bucket", `route="GET /healthz"`},
+				contains: []string{"linli_http_request_duration_seconds_bucket", `route="GET /healthz"`, "linli_jobs_due ", "linli_jobs_pending ", "linli_jobs_failed_24h "},
 				after: func(t *testing.T, r response) {
 					if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
 						t.Errorf("metrics Content-Type %q, want Prometheus text", ct)
