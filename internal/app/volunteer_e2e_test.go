@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
+	"image/png"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/linli/linli/internal/platform/auth"
 	"github.com/linli/linli/internal/platform/crypto"
+	"github.com/linli/linli/internal/volunteer"
 )
 
 // The volunteer module end to end, over HTTP on the demo street: a
@@ -284,4 +287,165 @@ func volunteerRoles(t *testing.T, s *testServer, volunteerID int64) {
 	if r := s.client(t).get("/api/v1/volunteer/volunteers"); r.Status != http.StatusUnauthorized {
 		t.Errorf("anonymous list: %d, want 401", r.Status)
 	}
+}
+
+// TestVolunteerStaffForms drives the staff pages as a browser would: the
+// check-in QR code, an organisation and a team made through the forms,
+// an activity cancelled; a resident is refused every staff form.
+func TestVolunteerStaffForms(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *testServer) {
+		staff := s.login(t, auth.CommunityStaff)
+		resident := s.login(t, auth.Resident)
+		now := time.Now()
+		var x struct {
+			ID     int64  `json:"id"`
+			Status string `json:"status"`
+		}
+		decodeInto(t, staff.jsonCall("POST", "/api/v1/volunteer/activities", fmt.Sprintf(`{"community":%q,"title":"社区义诊","kind":"health",
+			"place":"岱山社区卫生室","lon":121.4265,"lat":37.4825,"starts_at":%q,"ends_at":%q,"slots":3}`, volunteerCommunity,
+			now.Add(-10*time.Minute).Format(time.RFC3339), now.Add(2*time.Hour).Format(time.RFC3339))), http.StatusCreated, &x)
+		activityPath := fmt.Sprintf("/volunteer/activities/%d", x.ID)
+
+		// The QR code: on the page, with the link below it; a PNG of the link.
+		linkRE := regexp.MustCompile(`id="checkin-url">([^<]+)</code>`)
+		linkOn := func() string {
+			page := staff.get(activityPath)
+			m := linkRE.FindStringSubmatch(page.Body)
+			if page.Status != http.StatusOK || m == nil || !strings.Contains(page.Body, `src="`+activityPath+`/qr.png"`) {
+				t.Fatalf("activity page without the QR code: %d %s", page.Status, snippet(page.Body))
+			}
+			return html.UnescapeString(m[1])
+		}
+		before := linkOn()
+		qr := staff.get(activityPath + "/qr.png")
+		after := linkOn()
+		if qr.Status != http.StatusOK || qr.Header.Get("Content-Type") != "image/png" || qr.Header.Get("Cache-Control") != "no-store" {
+			t.Fatalf("qr.png: %d %v", qr.Status, qr.Header)
+		}
+		img, err := png.Decode(strings.NewReader(qr.Body))
+		if err != nil {
+			t.Fatalf("qr.png does not decode: %v", err)
+		}
+		if b := img.Bounds(); b.Dx() != volunteer.QRSize || b.Dy() != volunteer.QRSize {
+			t.Fatalf("qr.png is %v", b)
+		}
+		if !strings.HasPrefix(before, s.URL+"/volunteer/checkin?code=") {
+			t.Fatalf("check-in link %q is not an absolute link to the check-in page", before)
+		}
+		matched := false
+		for _, link := range []string{before, after} {
+			want, err := volunteer.QR(link)
+			if err != nil {
+				t.Fatal(err)
+			}
+			matched = matched || string(want) == qr.Body
+		}
+		if !matched {
+			t.Fatalf("qr.png does not encode the check-in link %q", before)
+		}
+		if r := resident.get(activityPath + "/qr.png"); r.Status != http.StatusForbidden {
+			t.Fatalf("a resident gets the QR code: %d", r.Status)
+		}
+		if r := s.login(t, auth.GridWorker).get(activityPath + "/qr.png"); r.Status != http.StatusForbidden {
+			t.Fatalf("a grid worker gets the QR code: %d", r.Status)
+		}
+
+		// An organisation through the forms: bad input is shown field by
+		// field in both languages, then it is made, edited, given a member
+		// and a review.
+		r := staff.post("/volunteer/orgs", url.Values{"community": {volunteerCommunity}, "name": {""}, "kind": {"charity"}})
+		if r.Status != http.StatusBadRequest || !strings.Contains(r.Body, `id="form-error"`) || !strings.Contains(r.Text(), "组织名称") {
+			t.Fatalf("org without a name: %d %s", r.Status, snippet(r.Body))
+		}
+		r = staff.post("/volunteer/orgs", url.Values{"community": {volunteerCommunity}, "name": {""}, "kind": {"charity"}}, "Accept-Language", "en")
+		if r.Status != http.StatusBadRequest || !strings.Contains(r.Text(), "organisation") {
+			t.Fatalf("org without a name in English: %d %s", r.Status, snippet(r.Body))
+		}
+		r = staff.post("/volunteer/orgs", url.Values{"community": {volunteerCommunity}, "name": {"岱山爱心驿站"}, "kind": {"charity"},
+			"status": {"incubating"}, "leader": {"李明"}, "contact": {"13900001234"}, "founded": {"2024-03-01"}})
+		orgRE := regexp.MustCompile(`^/volunteer/orgs/(\d+)\?done=saved$`)
+		m := orgRE.FindStringSubmatch(r.Location())
+		if r.Status != http.StatusSeeOther || m == nil {
+			t.Fatalf("new org: %d %q %s", r.Status, r.Location(), snippet(r.Body))
+		}
+		orgPath := "/volunteer/orgs/" + m[1]
+		page := staff.page(r.Location())
+		has(t, orgPath, page, "岱山爱心驿站", "慈善救助", "培育中", `id="notice"`)
+		lacks(t, orgPath, page, "13900001234")
+		page = staff.submit(orgPath, url.Values{"name": {"岱山爱心驿站"}, "kind": {"charity"}, "status": {"filed"}, "leader": {"李明"}})
+		has(t, orgPath, page, "已备案")
+		page = staff.submit(orgPath+"/members", url.Values{"name": {"赵敏"}, "role": {"member"}, "commitment": {"每月助老一次"}})
+		has(t, orgPath, page, "赵敏", "每月助老一次")
+		page = staff.submit(orgPath+"/reviews", url.Values{"year": {fmt.Sprint(now.Year())}, "result": {"qualified"}})
+		has(t, orgPath, page, "合格")
+		if r := staff.post(orgPath+"/reviews", url.Values{"year": {fmt.Sprint(now.Year())}, "result": {"excellent"}}); r.Status != http.StatusBadRequest {
+			t.Fatalf("second review of the year: %d", r.Status)
+		}
+		if r := staff.page("/volunteer/orgs?community=" + volunteerCommunity); !strings.Contains(r.Text(), "岱山爱心驿站") {
+			t.Fatalf("org list of the community: %d %s", r.Status, snippet(r.Body))
+		}
+
+		// A team with its service brand.
+		r = staff.post("/volunteer/teams", url.Values{"community": {volunteerCommunity}, "name": {"银发助老队"}, "brand": {"邻里守望"}, "org_id": {m[1]}})
+		if r.Status != http.StatusSeeOther || r.Location() != "/volunteer/teams?done=team" {
+			t.Fatalf("new team: %d %q %s", r.Status, r.Location(), snippet(r.Body))
+		}
+		has(t, "/volunteer/teams", staff.page(r.Location()), "银发助老队", "邻里守望")
+		r = staff.post("/volunteer/teams", url.Values{"community": {volunteerCommunity}, "name": {"银发助老队"}})
+		if r.Status != http.StatusBadRequest || !strings.Contains(r.Body, `id="form-error"`) {
+			t.Fatalf("team name taken: %d %s", r.Status, snippet(r.Body))
+		}
+
+		// A resident is refused every staff form.
+		for _, p := range []struct {
+			method, path string
+		}{
+			{"GET", "/volunteer/orgs"}, {"GET", orgPath}, {"GET", "/volunteer/teams"}, {"GET", "/volunteer/rules"},
+			{"GET", "/volunteer/shelf"}, {"GET", "/volunteer/timebank"}, {"POST", "/volunteer/orgs"}, {"POST", orgPath},
+			{"POST", orgPath + "/members"}, {"POST", "/volunteer/teams"}, {"POST", "/volunteer/rules"},
+			{"POST", "/volunteer/shelf/collect"}, {"POST", "/volunteer/timebank"}, {"POST", activityPath + "/cancel"},
+		} {
+			var r response
+			if p.method == "GET" {
+				r = resident.get(p.path)
+			} else {
+				r = resident.post(p.path, url.Values{"community": {volunteerCommunity}, "name": {"居民组织"}, "kind": {"charity"}, "reason": {"不想办了"}})
+			}
+			if r.Status != http.StatusForbidden {
+				t.Errorf("resident %s %s: %d, want 403", p.method, p.path, r.Status)
+			}
+		}
+
+		// The staff pages, in both languages, with no message key left.
+		re := rawKeyRE(t)
+		for _, lang := range []string{"en", "zh-CN"} { // the last one stays
+			for _, path := range []string{"/volunteer", "/volunteer/orgs", orgPath, "/volunteer/teams", "/volunteer/rules", "/volunteer/shelf",
+				"/volunteer/timebank", activityPath} {
+				r := staff.get(path + "?lang=" + lang)
+				if r.Status != http.StatusOK {
+					t.Fatalf("%s (%s): %d %s", path, lang, r.Status, snippet(r.Body))
+				}
+				if keys := rawKeys(re, r.Body); len(keys) > 0 {
+					t.Errorf("%s (%s) shows message keys: %v", path, lang, keys)
+				}
+			}
+		}
+
+		// Cancelling the activity: a reason is needed; then sign-up closes.
+		if r := staff.post(activityPath+"/cancel", url.Values{"reason": {""}}); r.Status != http.StatusBadRequest || !strings.Contains(r.Body, `id="form-error"`) {
+			t.Fatalf("cancel without a reason: %d %s", r.Status, snippet(r.Body))
+		}
+		page = staff.submit(activityPath+"/cancel", url.Values{"reason": {"天气原因"}})
+		has(t, activityPath, page, `id="activity-cancelled"`, "活动已取消")
+		decodeInto(t, staff.get("/api/v1/volunteer/activities/"+fmt.Sprint(x.ID)), http.StatusOK, &x)
+		if x.Status != "cancelled" {
+			t.Fatalf("activity status after cancelling: %q", x.Status)
+		}
+		if r := staff.post(activityPath+"/cancel", url.Values{"reason": {"再取消一次"}}); r.Status != http.StatusBadRequest {
+			t.Fatalf("cancelling twice: %d", r.Status)
+		}
+		if r := resident.jsonCall("POST", fmt.Sprintf("/api/v1/volunteer/activities/%d/signups", x.ID), ""); r.Status < 400 {
+			t.Fatalf("sign-up to a cancelled activity: %d", r.Status)
+		}
+	})
 }

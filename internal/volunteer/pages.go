@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -49,6 +50,7 @@ func pageRoutes(h *handler) {
 	} {
 		h.srv.Handle(web.Route{Pattern: rt.pattern}, rt.fn)
 	}
+	staffPageRoutes(h)
 	h.srv.Handle(web.Route{Pattern: "GET /volunteer/checkin.js", Access: web.Public}, serveJS)
 	h.srv.Handle(web.Route{Pattern: "GET /volunteer/verify", Access: web.Public}, h.verifyPage)
 	h.srv.Handle(web.Route{Pattern: "GET /volunteer/calendar/{community}", Access: web.Public}, h.calendarPage)
@@ -239,6 +241,9 @@ func (h *handler) activity(w http.ResponseWriter, r *http.Request, id int64, for
 		return err
 	}
 	data := map[string]any{"Activity": x}
+	if d := r.URL.Query().Get("done"); slices.Contains(notices, d) {
+		data["Notice"] = "volunteer.notice." + d
+	}
 	for k, v := range extra {
 		data[k] = v
 	}
@@ -257,7 +262,8 @@ func (h *handler) activity(w http.ResponseWriter, r *http.Request, id int64, for
 		if err != nil {
 			return err
 		}
-		data["Manage"], data["Token"], data["CheckinURL"] = true, tok, "/volunteer/checkin?code="+url.QueryEscape(tok.Code)
+		data["Manage"], data["Token"], data["CheckinURL"] = true, tok, checkinLink(r, tok.Code)
+		data["QRSize"], data["Cancellable"] = QRShown, x.Status == "published" && x.EndsAt.After(h.svc.now())
 	}
 	return h.render(w, r, http.StatusOK, "volunteer_activity", data)
 }
