@@ -411,6 +411,9 @@ func (s *Service) Unblock(ctx context.Context, facilityID int64, day string) err
 	if err != nil {
 		return err
 	}
+	if _, err := time.ParseInLocation("2006-01-02", day, local); err != nil {
+		return errs.OnField("day", "err.services.day_format", day)
+	}
 	return s.db.Write(ctx, func(ctx context.Context) error {
 		if _, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE service_facility_days SET blocked = FALSE, reason = '' WHERE facility_id = $1 AND day = $2`,
 			f.ID, day); err != nil {

@@ -78,6 +78,8 @@ func Routes(srv *web.Server, svc *Service) {
 	srv.Handle(web.Route{Pattern: "GET /services/gaps"}, h.gapsPage)
 	srv.Handle(web.Route{Pattern: "GET /services/gaps.xlsx"}, h.gapsExport)
 	srv.Handle(web.Route{Pattern: "GET /services/static/gaps.js", Access: web.Public}, h.script)
+	// Staff pages: facilities, catalog, providers, needs (staff_pages.go).
+	staffRoutes(h)
 }
 
 func queryInt(r *http.Request, name string) int {

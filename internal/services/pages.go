@@ -87,7 +87,9 @@ func (h *handler) deskPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return h.render(w, r, "services_desk", "services.desk", map[string]any{"Applications": open, "Bookings": pending})
+	p := auth.From(ctx)
+	return h.render(w, r, "services_desk", "services.desk", map[string]any{"Applications": open, "Bookings": pending, "Section": "desk",
+		"CanManage": p.CanAnywhere(auth.ServiceManage), "CanHandle": p.CanAnywhere(auth.ServiceHandle), "CanRead": p.CanAnywhere(auth.ServiceRead)})
 }
 
 // applicationPage shows an application to staff with the forms of the

@@ -260,6 +260,11 @@ func (s *Service) RecordNeed(ctx context.Context, in NeedInput) (Need, error) {
 		return Need{}, errs.E(errs.Unauthenticated, "err.auth.required")
 	}
 	in.Person, in.Note = strings.TrimSpace(in.Person), strings.TrimSpace(in.Note)
+	if p.CanAnywhere(auth.ServiceHandle) {
+		if err := s.residentNeed(ctx, &in); err != nil {
+			return Need{}, err
+		}
+	}
 	areaID, path, err := s.needPlace(ctx, p, &in)
 	if err != nil {
 		return Need{}, err
