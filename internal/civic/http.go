@@ -78,6 +78,7 @@ func Routes(srv *web.Server, svc *Service) {
 		srv.Handle(web.Route{Pattern: r.pattern}, r.fn)
 	}
 	srv.Handle(web.Route{Pattern: "POST /api/v1/civic/notices", MaxBody: maxNoticeBody}, h.apiPublish)
+	staffRoutes(h)
 }
 
 func done(w http.ResponseWriter, err error) error {

@@ -97,7 +97,7 @@ func (h *handler) noticePage(w http.ResponseWriter, r *http.Request) error {
 		latest := hist[len(hist)-1]
 		return h.srv.Render(w, r, "civic_notice", web.PageData{Title: "civic.notice_title", Data: map[string]any{
 			"Shown": shown, "Versions": views, "Latest": latest, "IsLatest": latest.ID == id,
-			"Questions": questions, "Opinions": opinions, "LoggedIn": auth.From(ctx) != nil,
+			"Questions": questions, "Opinions": opinions, "LoggedIn": auth.From(ctx) != nil, "Done": doneNotice(r),
 		}})
 	})
 }
@@ -170,7 +170,7 @@ func (h *handler) hubPage(w http.ResponseWriter, r *http.Request) error {
 	if id, err := h.svc.reg.IdentityOf(ctx, p.UserID); err == nil && len(id.Grid) == 15 {
 		communities = append(communities, id.Grid[:12])
 	}
-	data := map[string]any{"Communities": communities}
+	data := map[string]any{"Communities": communities, "CanPublish": p.CanAnywhere(auth.CivicPublish), "CanModerate": p.CanAnywhere(auth.CivicModerate)}
 	if p.CanAnywhere(auth.CivicRead) {
 		var due []DueItem
 		for _, c := range communities {
