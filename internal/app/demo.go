@@ -100,7 +100,10 @@ func (a *App) SeedDemo(ctx context.Context) ([]DemoAccount, error) {
 		if err := a.Registry.SeedDemo(ctx); err != nil {
 			return err
 		}
-		if err := a.linkDemoResident(ctx, firstGrid); err != nil {
+		// The demo resident's account is an adult heading a household of the
+		// first grid, so that the demo can vote and volunteer as a real,
+		// linked resident would.
+		if err := a.Registry.LinkDemoAccount(ctx, firstGrid, "resident"); err != nil {
 			return err
 		}
 		// Organisations, a team, two coming activities and a reward shelf.
@@ -269,17 +272,3 @@ func (a *App) createDemoCases(ctx context.Context, d demoData) error {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-// linkDemoResident ties the demo resident's account to an adult of the
-// first grid who heads a household, so that the demo resident can vote and
-// register as a volunteer as a real, linked resident would.
-func (a *App) linkDemoResident(ctx context.Context, grid string) error {
-	var userID, residentID int64
-	err := a.DB.Q(ctx).QueryRowContext(ctx, `SELECT u.id, r.id FROM users u, registry_residents r JOIN areas g ON g.id = r.area_id
-		WHERE u.name = 'resident' AND g.code = $1 AND r.household_id IS NOT NULL AND r.birth_date <= '1990-01-01'
-		ORDER BY r.id LIMIT 1`, grid).Scan(&userID, &residentID)
-	if err != nil {
-		return fmt.Errorf("demo: no resident to link the demo account to: %w", err)
-	}
-	return a.Registry.LinkUser(ctx, residentID, userID)
-}

@@ -316,3 +316,16 @@ func (d *demo) placesAndComponents(ctx context.Context, i int, g area.Area, lon,
 	}
 	return nil
 }
+
+// LinkDemoAccount ties the login account named user to the first adult
+// (born by 1990) heading a household in grid, for the demo.
+func (s *Service) LinkDemoAccount(ctx context.Context, grid, user string) error {
+	var userID, residentID int64
+	err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT u.id, r.id FROM users u, registry_residents r JOIN areas g ON g.id = r.area_id
+		WHERE u.name = $1 AND g.code = $2 AND r.household_id IS NOT NULL AND r.birth_date <= '1990-01-01'
+		ORDER BY r.id LIMIT 1`, user, grid).Scan(&userID, &residentID)
+	if err != nil {
+		return fmt.Errorf("demo: no resident of grid %s to link account %s to: %w", grid, user, err)
+	}
+	return s.LinkUser(ctx, residentID, userID)
+}
