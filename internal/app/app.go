@@ -136,6 +136,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Services.Calendar = a.Calendars // application deadlines in working days
 	a.Civic = civic.NewService(d, a.Audit, box, a.Areas, a.Registry, a.Now)
 	a.Volunteers = volunteer.NewService(d, a.Audit, box, a.Areas, a.Registry, a.Now)
+	a.Volunteers.Notify = a.Notify
 	a.Volunteers.Jobs(a.Jobs) // stars after their notice period, expired points written off: daily
 	a.Assess = assess.NewService(d, a.Audit, box, a.Areas, a.Registry, a.Now)
 	a.Assess.Cases, a.Assess.Services, a.Assess.Civic, a.Assess.Volunteers = a.Cases, a.Services, a.Civic, a.Volunteers

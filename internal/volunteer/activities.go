@@ -186,31 +186,6 @@ func (s *Service) checkOwners(ctx context.Context, orgID, teamID int64) error {
 	return nil
 }
 
-// RecordInsurance records the accident insurance of an activity (志愿服务条例
-// Art. 17), which a high-risk activity needs before anyone checks in.
-func (s *Service) RecordInsurance(ctx context.Context, id int64, policy string) (Activity, error) {
-	if _, err := auth.Require(ctx, auth.VolunteerManage); err != nil {
-		return Activity{}, err
-	}
-	policy = strings.TrimSpace(policy)
-	if policy == "" || !textOK(policy, 60) {
-		return Activity{}, errs.OnField("insurance", "err.volunteer.insurance")
-	}
-	err := s.db.Write(ctx, func(ctx context.Context) error {
-		if _, err := s.activityFor(ctx, id, auth.VolunteerManage); err != nil {
-			return err
-		}
-		if _, err := s.db.Q(ctx).ExecContext(ctx, "UPDATE volunteer_activities SET insurance = $1 WHERE id = $2", policy, id); err != nil {
-			return err
-		}
-		return s.record(ctx, "activity.insurance", "volunteer_activity", id, "")
-	})
-	if err != nil {
-		return Activity{}, err
-	}
-	return s.loadActivity(ctx, id)
-}
-
 const activityCols = `x.id, x.area_id, x.area_path, a.code, COALESCE(x.org_id, 0), COALESCE(x.team_id, 0), x.title, x.kind, x.audience,
 	x.description, x.place, x.lon, x.lat, x.starts_at, x.ends_at, x.slots, x.taken, x.skills, x.risk, x.insurance <> '', x.time_bank,
 	x.cap_minutes, x.status, x.organiser`
@@ -366,9 +341,9 @@ func (s *Service) SignUp(ctx context.Context, activityID int64) (Signup, error) 
 		if n, _ := res.RowsAffected(); n == 0 {
 			return s.whyNoPlace(ctx, activityID)
 		}
-		err = s.db.Q(ctx).QueryRowContext(ctx, `INSERT INTO volunteer_signups (activity_id, participant, volunteer_id, resident_id, name, status, created_at)
-			VALUES ($1, $2, $3, $4, $5, 'signed', $6) RETURNING id`, activityID, who.key, nullID(who.volunteerID), nullID(who.residentID),
-			who.name, s.now().UTC()).Scan(&id)
+		err = s.db.Q(ctx).QueryRowContext(ctx, `INSERT INTO volunteer_signups (activity_id, participant, volunteer_id, resident_id, name, status, created_at, user_id)
+			VALUES ($1, $2, $3, $4, $5, 'signed', $6, $7) RETURNING id`, activityID, who.key, nullID(who.volunteerID), nullID(who.residentID),
+			who.name, s.now().UTC(), userOf(ctx)).Scan(&id)
 		if db.IsUnique(err) {
 			return errs.TakenOnField("activity_id", "err.volunteer.signed_already")
 		}

@@ -297,11 +297,7 @@ func (h *handler) apiJoinTeam(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) apiInsurance(w http.ResponseWriter, r *http.Request) error {
-	return onID(w, r, func(ctx context.Context, id int64, in struct {
-		Insurance string `json:"insurance"`
-	}) (Activity, error) {
-		return h.svc.RecordInsurance(ctx, id, in.Insurance)
-	})
+	return onID(w, r, h.svc.RecordInsurance)
 }
 
 func (h *handler) apiWithdraw(w http.ResponseWriter, r *http.Request) error {

@@ -17,12 +17,16 @@ import (
 	"github.com/linli/linli/internal/platform/web"
 )
 
-// checkinJS fills the check-in form with the phone's position. It is
-// served from this module because the pages allow scripts from the site
-// only (no inline script).
-//
-//go:embed checkin.js
-var checkinJS []byte
+// The module's scripts: checkin.js fills the check-in form with the
+// phone's position and renews the organiser's code; report.js draws the
+// report's charts. They are served from this module because the pages
+// allow scripts from the site only (no inline script).
+var (
+	//go:embed checkin.js
+	checkinJS []byte
+	//go:embed report.js
+	reportJS []byte
+)
 
 // pageRoutes are the server-rendered pages: the staff desk and the
 // resident's own page (one URL, by role), activities, check-in on the
@@ -51,16 +55,20 @@ func pageRoutes(h *handler) {
 		h.srv.Handle(web.Route{Pattern: rt.pattern}, rt.fn)
 	}
 	staffPageRoutes(h)
-	h.srv.Handle(web.Route{Pattern: "GET /volunteer/checkin.js", Access: web.Public}, serveJS)
+	ledgerPageRoutes(h)
+	h.srv.Handle(web.Route{Pattern: "GET /volunteer/checkin.js", Access: web.Public}, script(checkinJS))
+	h.srv.Handle(web.Route{Pattern: "GET /volunteer/report.js", Access: web.Public}, script(reportJS))
 	h.srv.Handle(web.Route{Pattern: "GET /volunteer/verify", Access: web.Public}, h.verifyPage)
 	h.srv.Handle(web.Route{Pattern: "GET /volunteer/calendar/{community}", Access: web.Public}, h.calendarPage)
 }
 
-func serveJS(w http.ResponseWriter, r *http.Request) error {
-	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-	w.Header().Set("Cache-Control", "public, max-age=3600")
-	_, err := w.Write(checkinJS)
-	return err
+func script(js []byte) web.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		_, err := w.Write(js)
+		return err
+	}
 }
 
 // formError puts an input error on the page; other errors end the request.
@@ -256,16 +264,33 @@ func (h *handler) activity(w http.ResponseWriter, r *http.Request, id int64, for
 			return err
 		}
 		data["Staff"] = true
+		if err := h.insuranceData(ctx, id, data); err != nil {
+			return err
+		}
 	}
 	if p.Can(auth.VolunteerManage, x.AreaPath) {
 		tok, err := h.svc.CheckinToken(ctx, id)
 		if err != nil {
 			return err
 		}
-		data["Manage"], data["Token"], data["CheckinURL"] = true, tok, checkinLink(r, tok.Code)
+		data["Manage"], data["Token"], data["CheckinURL"], data["Code"] = true, tok, checkinLink(r, tok.Code), h.checkinCodeOf(r, id, tok)
 		data["QRSize"], data["Cancellable"] = QRShown, x.Status == "published" && x.EndsAt.After(h.svc.now())
 	}
 	return h.render(w, r, http.StatusOK, "volunteer_activity", data)
+}
+
+// insuranceData puts the activity's recorded insurance on its page, and
+// fills the form with it unless the user's refused input is there.
+func (h *handler) insuranceData(ctx context.Context, id int64, data map[string]any) error {
+	in, err := h.svc.InsuranceOf(ctx, id)
+	if err != nil {
+		return err
+	}
+	data["Insurance"] = in
+	if data["InsuranceForm"] == nil {
+		data["InsuranceForm"] = in
+	}
+	return nil
 }
 
 func (h *handler) signUp(w http.ResponseWriter, r *http.Request) error {
@@ -421,7 +446,7 @@ func (h *handler) reportPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return h.render(w, r, http.StatusOK, "volunteer_report", map[string]any{"Figures": figs})
+	return h.render(w, r, http.StatusOK, "volunteer_report", map[string]any{"Figures": figs, "Summary": Summarise(figs)})
 }
 
 // exportReport writes the report as an Excel workbook, one row per

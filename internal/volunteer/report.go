@@ -1,8 +1,10 @@
 package volunteer
 
 import (
+	"cmp"
 	"context"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/linli/linli/internal/area"
@@ -21,6 +23,21 @@ type Figures struct {
 	Months     []string           `json:"months"`          // YYYY-MM, oldest first
 	Hours      []float64          `json:"hours_per_month"` // by Months
 	ByKind     map[string]float64 `json:"hours_by_kind"`
+	// Stars counts the volunteers by star level awarded, from none (0)
+	// to the highest configured.
+	Stars []int `json:"volunteers_by_stars"`
+	// Activities counts the activities held or planned in the months of
+	// the report, by kind, cancelled ones left out.
+	Activities map[string]int `json:"activities_by_kind"`
+}
+
+// TotalHours is the community's hours over the months of the report.
+func (f Figures) TotalHours() float64 {
+	var sum float64
+	for _, h := range f.Hours {
+		sum += h
+	}
+	return sum
 }
 
 // reportMonths is how many months the report covers, this one included.
@@ -50,7 +67,8 @@ func (s *Service) Report(ctx context.Context) ([]Figures, error) {
 		if !p.Can(auth.VolunteerRead, c.Path) {
 			continue
 		}
-		f := &Figures{Community: c.Code, Name: c.Name, Months: months, Hours: make([]float64, reportMonths), ByKind: map[string]float64{}}
+		f := &Figures{Community: c.Code, Name: c.Name, Months: months, Hours: make([]float64, reportMonths), ByKind: map[string]float64{},
+			Stars: make([]int, len(s.Config.StarHours)+1), Activities: map[string]int{}}
 		byID[c.ID] = f
 		out = append(out, f)
 	}
@@ -58,6 +76,12 @@ func (s *Service) Report(ctx context.Context) ([]Figures, error) {
 		return nil, err
 	}
 	if err := s.sumHours(ctx, p, byID, first, months, now.AddDate(0, 0, -90)); err != nil {
+		return nil, err
+	}
+	if err := s.countStars(ctx, p, byID); err != nil {
+		return nil, err
+	}
+	if err := s.countActivities(ctx, p, byID, first); err != nil {
 		return nil, err
 	}
 	res := make([]Figures, len(out))
@@ -133,4 +157,106 @@ func (s *Service) sumHours(ctx context.Context, p *auth.Principal, byID map[int6
 		}
 	}
 	return nil
+}
+
+// countStars counts each community's volunteers by the highest star level
+// awarded and not withdrawn.
+func (s *Service) countStars(ctx context.Context, p *auth.Principal, byID map[int64]*Figures) error {
+	cond, args := p.Filter(auth.VolunteerRead, "v.area_id", 1)
+	rows, err := db.All(ctx, s.db.Q(ctx), scanCount, `SELECT v.community_id, CAST(COALESCE(st.level, 0) AS TEXT), COUNT(*) FROM volunteers v
+		LEFT JOIN (SELECT volunteer_id, MAX(level) AS level FROM volunteer_stars WHERE awarded_at IS NOT NULL AND withdrawn = ''
+		GROUP BY volunteer_id) st ON st.volunteer_id = v.id WHERE `+cond+" GROUP BY v.community_id, COALESCE(st.level, 0)", args...)
+	for _, x := range rows {
+		level, _ := strconv.Atoi(x.key)
+		if f := byID[x.areaID]; f != nil && level >= 0 && level < len(f.Stars) {
+			f.Stars[level] += x.n
+		}
+	}
+	return err
+}
+
+// countActivities counts each community's activities since the report's
+// first month by kind.
+func (s *Service) countActivities(ctx context.Context, p *auth.Principal, byID map[int64]*Figures, since time.Time) error {
+	cond, args := p.Filter(auth.VolunteerRead, "area_id", 2)
+	rows, err := db.All(ctx, s.db.Q(ctx), scanCount, `SELECT area_id, kind, COUNT(*) FROM volunteer_activities
+		WHERE status = 'published' AND starts_at >= $1 AND `+cond+" GROUP BY area_id, kind", append([]any{since.UTC()}, args...)...)
+	for _, x := range rows {
+		if f := byID[x.areaID]; f != nil {
+			f.Activities[x.key] += x.n
+		}
+	}
+	return err
+}
+
+// count is a row of a grouped count: a community, a key and how many.
+type count struct {
+	areaID int64
+	key    string
+	n      int
+}
+
+func scanCount(r db.Scanner) (count, error) {
+	var c count
+	return c, r.Scan(&c.areaID, &c.key, &c.n)
+}
+
+// Summary is the report over every community shown: what the page's
+// charts draw, and its tables print. It is summed from the communities'
+// figures, so the charts, the tables and the export cannot disagree.
+type Summary struct {
+	Months      []string
+	Hours       []float64   // by Months
+	Communities []Figures   // with their hours over the months
+	Stars       []int       // volunteers by star level, 0 first
+	Kinds       []KindCount // activities and hours by kind, most hours first
+}
+
+// KindCount is one kind of activity in the summary.
+type KindCount struct {
+	Kind       string
+	Activities int
+	Hours      float64
+}
+
+// Summarise adds up the figures of the communities.
+func Summarise(figs []Figures) Summary {
+	sum := Summary{Communities: figs}
+	kinds := map[string]*KindCount{}
+	kind := func(k string) *KindCount {
+		if kinds[k] == nil {
+			kinds[k] = &KindCount{Kind: k}
+		}
+		return kinds[k]
+	}
+	for _, f := range figs {
+		if sum.Months == nil {
+			sum.Months, sum.Hours, sum.Stars = f.Months, make([]float64, len(f.Hours)), make([]int, len(f.Stars))
+		}
+		for i, h := range f.Hours {
+			sum.Hours[i] += h
+		}
+		for i, n := range f.Stars {
+			sum.Stars[i] += n
+		}
+		for k, n := range f.Activities {
+			kind(k).Activities += n
+		}
+		for k, h := range f.ByKind {
+			kind(k).Hours += h
+		}
+	}
+	for _, k := range kinds {
+		sum.Kinds = append(sum.Kinds, *k)
+	}
+	slices.SortFunc(sum.Kinds, func(a, b KindCount) int {
+		if a.Hours != b.Hours {
+			return cmp.Compare(b.Hours, a.Hours)
+		}
+		if a.Activities != b.Activities {
+			return cmp.Compare(b.Activities, a.Activities)
+		}
+		return cmp.Compare(a.Kind, b.Kind)
+	})
+	return sum
 }

@@ -11,7 +11,8 @@ import (
 
 // CancelActivity cancels a published activity that has not ended, with
 // a reason; its open sign-ups (signed or confirmed, not yet checked in)
-// are cancelled with it. Hours already credited stay in the ledger.
+// are cancelled with it, and their holders told in their inboxes. Hours
+// already credited stay in the ledger.
 func (s *Service) CancelActivity(ctx context.Context, id int64, reason string) error {
 	if _, err := auth.Require(ctx, auth.VolunteerManage); err != nil {
 		return err
@@ -37,6 +38,9 @@ func (s *Service) CancelActivity(ctx context.Context, id int64, reason string) e
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return errs.TakenOnField("status", "err.volunteer.activity_cancelled")
+		}
+		if err := s.tellCancelled(ctx, id); err != nil {
+			return err
 		}
 		if _, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE volunteer_signups SET status = 'cancelled'
 			WHERE activity_id = $1 AND status IN ('signed', 'confirmed') AND checked_in_at IS NULL`, id); err != nil {

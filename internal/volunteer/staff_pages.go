@@ -2,11 +2,13 @@ package volunteer
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	qrcode "github.com/skip2/go-qrcode"
 
@@ -30,7 +32,8 @@ const (
 )
 
 // notices are the messages a redirect may ask a page to show (?done=…).
-var notices = []string{"saved", "cancelled", "member", "review", "team", "team_member", "rule", "collected", "reward", "moved"}
+var notices = []string{"saved", "cancelled", "member", "review", "team", "team_member", "rule", "collected", "reward", "moved",
+	"hours", "points", "star", "insurance"}
 
 func staffPageRoutes(h *handler) {
 	for _, rt := range []struct {
@@ -38,6 +41,7 @@ func staffPageRoutes(h *handler) {
 		fn      web.HandlerFunc
 	}{
 		{"GET /volunteer/activities/{id}/qr.png", h.checkinQR},
+		{"GET /volunteer/activities/{id}/code", h.checkinCode},
 		{"POST /volunteer/activities/{id}/cancel", h.cancelActivity},
 		{"GET /volunteer/orgs", h.orgsPage},
 		{"POST /volunteer/orgs", h.createOrg},
@@ -74,7 +78,17 @@ func staffData(r *http.Request) (map[string]any, error) {
 	return data, nil
 }
 
-// done redirects to a page with a notice.
+// staffPage starts a staff page's data as staffData does, with formErr
+// on it when it is the user's to mend (other errors end the request).
+func (h *handler) staffPage(r *http.Request, formErr error) (map[string]any, error) {
+	data, err := staffData(r)
+	if err != nil {
+		return nil, err
+	}
+	return data, h.formError(r.Context(), data, formErr)
+}
+
+// doneTo redirects to a page with a notice.
 func doneTo(w http.ResponseWriter, r *http.Request, to, notice string) error {
 	sep := "?"
 	if strings.Contains(to, "?") {
@@ -99,15 +113,23 @@ func QR(link string) ([]byte, error) {
 	return qrcode.Encode(link, qrcode.Medium, QRSize)
 }
 
-// checkinQR serves the activity's current check-in link as a QR code, to
-// those who may see its code; it is never cached, as the code expires.
+// checkinQR serves a check-in link of the activity as a QR code, to those
+// who may see its code: the link of ?code= when that is a valid code of
+// this activity (so that the picture matches the code the page shows),
+// else of a fresh code. It is never cached, as the code expires.
 func (h *handler) checkinQR(w http.ResponseWriter, r *http.Request) error {
 	return web.WithID(r, func(id int64) error {
 		tok, err := h.svc.CheckinToken(r.Context(), id)
 		if err != nil {
 			return err
 		}
-		png, err := QR(checkinLink(r, tok.Code))
+		code := tok.Code
+		if given := r.URL.Query().Get("code"); given != "" {
+			if of, err := h.svc.readToken(given); err == nil && of == id {
+				code = given
+			}
+		}
+		png, err := QR(checkinLink(r, code))
 		if err != nil {
 			return err
 		}
@@ -116,6 +138,42 @@ func (h *handler) checkinQR(w http.ResponseWriter, r *http.Request) error {
 		_, err = w.Write(png)
 		return err
 	})
+}
+
+// refreshMargin is how long before a code expires the organiser's page
+// fetches the next one: room for a slow network at the site.
+const refreshMargin = 2 * time.Minute
+
+// CheckinCode is a fresh check-in code as the organiser's page shows it:
+// the code, its link and QR picture, the hint with its expiry in the
+// reader's language, and in how many seconds to fetch the next one.
+type CheckinCode struct {
+	Code      string    `json:"code"`
+	Link      string    `json:"link"`
+	QR        string    `json:"qr"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Hint      string    `json:"hint"`
+	RefreshIn int       `json:"refresh_in"`
+}
+
+func (h *handler) checkinCode(w http.ResponseWriter, r *http.Request) error {
+	return web.WithID(r, func(id int64) error {
+		tok, err := h.svc.CheckinToken(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		return web.Reply(w, http.StatusOK, h.checkinCodeOf(r, id, tok), nil)
+	})
+}
+
+func (h *handler) checkinCodeOf(r *http.Request, id int64, tok Token) CheckinCode {
+	left := tok.ExpiresAt.Sub(h.svc.now())
+	lang := web.Ctx(r.Context()).Lang
+	return CheckinCode{Code: tok.Code, Link: checkinLink(r, tok.Code), ExpiresAt: tok.ExpiresAt,
+		QR:        fmt.Sprintf("/volunteer/activities/%d/qr.png?code=%s", id, url.QueryEscape(tok.Code)),
+		Hint:      h.srv.Catalog().T(lang, "volunteer.checkin.auto_refresh", localTime(tok.ExpiresAt)),
+		RefreshIn: int(max(left-refreshMargin, left/2, time.Second) / time.Second)}
 }
 
 func (h *handler) cancelActivity(w http.ResponseWriter, r *http.Request) error {
@@ -140,11 +198,8 @@ func (h *handler) orgsPage(w http.ResponseWriter, r *http.Request) error {
 // for a new one.
 func (h *handler) orgs(w http.ResponseWriter, r *http.Request, formErr error, form *OrgInput) error {
 	ctx := r.Context()
-	data, err := staffData(r)
+	data, err := h.staffPage(r, formErr)
 	if err != nil {
-		return err
-	}
-	if err := h.formError(ctx, data, formErr); err != nil {
 		return err
 	}
 	all, err := h.svc.Orgs(ctx)
@@ -196,11 +251,8 @@ func (h *handler) orgPage(w http.ResponseWriter, r *http.Request) error {
 // record the year's review; extra holds what the user typed.
 func (h *handler) org(w http.ResponseWriter, r *http.Request, id int64, formErr error, extra map[string]any) error {
 	ctx := r.Context()
-	data, err := staffData(r)
+	data, err := h.staffPage(r, formErr)
 	if err != nil {
-		return err
-	}
-	if err := h.formError(ctx, data, formErr); err != nil {
 		return err
 	}
 	o, err := h.svc.Org(ctx, id)
@@ -209,9 +261,7 @@ func (h *handler) org(w http.ResponseWriter, r *http.Request, id int64, formErr 
 	}
 	data["Org"], data["Form"] = o, OrgInput{Name: o.Name, Kind: o.Kind, Status: o.Status, Leader: o.Leader, Founded: o.Founded, Description: o.Description}
 	data["Kinds"], data["Statuses"], data["Year"] = append(slices.Clone(SocialKinds), Party), orgStatuses, h.svc.now().In(chinaTime).Year()
-	for k, v := range extra {
-		data[k] = v
-	}
+	maps.Copy(data, extra)
 	return h.render(w, r, http.StatusOK, "volunteer_org", data)
 }
 
@@ -264,11 +314,8 @@ func (h *handler) teamsPage(w http.ResponseWriter, r *http.Request) error {
 
 func (h *handler) teams(w http.ResponseWriter, r *http.Request, formErr error, form *TeamInput) error {
 	ctx := r.Context()
-	data, err := staffData(r)
+	data, err := h.staffPage(r, formErr)
 	if err != nil {
-		return err
-	}
-	if err := h.formError(ctx, data, formErr); err != nil {
 		return err
 	}
 	teams, err := h.svc.Teams(ctx)
@@ -320,11 +367,8 @@ func (h *handler) rulesPage(w http.ResponseWriter, r *http.Request) error {
 
 func (h *handler) rules(w http.ResponseWriter, r *http.Request, formErr error, form *Rule) error {
 	ctx := r.Context()
-	data, err := staffData(r)
+	data, err := h.staffPage(r, formErr)
 	if err != nil {
-		return err
-	}
-	if err := h.formError(ctx, data, formErr); err != nil {
 		return err
 	}
 	rules, err := h.svc.Rules(ctx)
@@ -357,16 +401,11 @@ func (h *handler) shelfPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) shelf(w http.ResponseWriter, r *http.Request, formErr error, extra map[string]any) error {
-	data, err := staffData(r)
+	data, err := h.staffPage(r, formErr)
 	if err != nil {
 		return err
 	}
-	if err := h.formError(r.Context(), data, formErr); err != nil {
-		return err
-	}
-	for k, v := range extra {
-		data[k] = v
-	}
+	maps.Copy(data, extra)
 	return h.render(w, r, http.StatusOK, "volunteer_shelf", data)
 }
 
@@ -406,11 +445,8 @@ func (h *handler) timeBankPage(w http.ResponseWriter, r *http.Request) error {
 // form to move coins to a family member.
 func (h *handler) timeBank(w http.ResponseWriter, r *http.Request, formErr error, form *TimeBankInput) error {
 	ctx := r.Context()
-	data, err := staffData(r)
+	data, err := h.staffPage(r, formErr)
 	if err != nil {
-		return err
-	}
-	if err := h.formError(ctx, data, formErr); err != nil {
 		return err
 	}
 	resident, _ := strconv.ParseInt(strings.TrimSpace(r.URL.Query().Get("resident")), 10, 64)

@@ -76,6 +76,35 @@ func (s *Service) WithdrawStar(ctx context.Context, volunteerID int64, level int
 	})
 }
 
+// Star is one star level of a volunteer: on notice, awarded, or
+// withdrawn with its reason.
+type Star struct {
+	Level      int        `json:"level"`
+	NoticedAt  time.Time  `json:"noticed_at"`
+	AwardAfter time.Time  `json:"award_after"`
+	AwardedAt  *time.Time `json:"awarded_at,omitempty"`
+	Withdrawn  string     `json:"withdrawn,omitempty"`
+}
+
+// OnNotice reports whether the star may still be withdrawn.
+func (st Star) OnNotice() bool { return st.AwardedAt == nil && st.Withdrawn == "" }
+
+// StarsOf lists a volunteer's star levels, lowest first.
+func (s *Service) StarsOf(ctx context.Context, volunteerID int64) ([]Star, error) {
+	if _, err := s.volunteerFor(ctx, volunteerID, auth.VolunteerRead); err != nil {
+		return nil, err
+	}
+	return db.All(ctx, s.db.Q(ctx), func(r db.Scanner) (Star, error) {
+		var st Star
+		var awarded sql.NullTime
+		err := r.Scan(&st.Level, &st.NoticedAt, &st.AwardAfter, &awarded, &st.Withdrawn)
+		if awarded.Valid {
+			st.AwardedAt = &awarded.Time
+		}
+		return st, err
+	}, "SELECT level, noticed_at, award_after, awarded_at, withdrawn FROM volunteer_stars WHERE volunteer_id = $1 ORDER BY level", volunteerID)
+}
+
 // Notice is a star on public notice: the name masked, as on a notice board.
 type Notice struct {
 	Name       string    `json:"name"`

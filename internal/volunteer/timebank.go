@@ -2,6 +2,8 @@ package volunteer
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -129,8 +131,17 @@ func (s *Service) TimeBank(ctx context.Context, residentID int64) (Account, erro
 	acc := Account{ResidentID: residentID, Entries: []Entry{}}
 	var path string
 	err = s.db.Q(ctx).QueryRowContext(ctx, "SELECT minutes, area_path FROM volunteer_timebank_accounts WHERE resident_id = $1", residentID).Scan(&acc.Minutes, &path)
-	if err != nil {
-		return acc, nil // no account yet: nothing deposited
+	if errors.Is(err, sql.ErrNoRows) {
+		// No account yet, nothing deposited: still only for those who
+		// could see the account, so that nobody learns from the answer
+		// which residents exist. Their area is the register's.
+		r, err := s.reg.Resident(auth.WithPrincipal(ctx, auth.System()), residentID)
+		if err != nil {
+			return Account{}, errs.E(errs.Forbidden, "err.auth.forbidden")
+		}
+		path = r.AreaPath
+	} else if err != nil {
+		return Account{}, err
 	}
 	if !p.Can(auth.VolunteerRead, path) {
 		me, err := s.reg.IdentityOf(ctx, p.UserID)

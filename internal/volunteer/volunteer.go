@@ -27,6 +27,10 @@
 //   - Check-in at the site is by an HMAC-signed, time-limited token (shown
 //     as a QR code or link by the organiser), refused outside the
 //     activity's window or too far from its place.
+//   - Participants are reminded in their inbox ReminderLead before an
+//     activity starts, and told when it is cancelled; a row per sign-up
+//     and kind of message (volunteer_signup_notices) makes each message
+//     go out once however many nodes run the job (reminders.go).
 //   - Stars follow the hours (100/300/600/1000/1500 by default) after a
 //     public notice period (公示); proofs of service are frozen when issued
 //     and verifiable by number on a public page.
@@ -48,6 +52,7 @@ import (
 	"github.com/linli/linli/internal/platform/crypto"
 	"github.com/linli/linli/internal/platform/db"
 	"github.com/linli/linli/internal/platform/errs"
+	"github.com/linli/linli/internal/platform/notify"
 	"github.com/linli/linli/internal/registry"
 )
 
@@ -113,6 +118,9 @@ type Service struct {
 	now   func() time.Time
 	// Config may be changed before the service is used.
 	Config Config
+	// Notify puts reminders and cancellation notices in the inboxes of
+	// those signed up; without it none are sent (set it before Jobs).
+	Notify *notify.Notifier
 }
 
 // NewService returns the module's service with DefaultConfig.

@@ -418,7 +418,8 @@ func TestRiskyActivityNeedsInsuranceToStart(t *testing.T) {
 		if got := fieldsOf(err); got != "insurance:err.volunteer.uninsured" {
 			t.Fatalf("uninsured start: %q", got)
 		}
-		if _, err := f.svc.RecordInsurance(f.staff, x.ID, "PICC-2026-0001"); err != nil {
+		policy := Insurance{Insurer: "中国人民财产保险", Policy: "PICC-2026-0001", From: "2026-05-04", To: "2026-05-04"}
+		if _, err := f.svc.RecordInsurance(f.staff, x.ID, policy); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.svc.Stamp(f.staff, g.ID, StampInput{In: true}); err != nil {
