@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -44,8 +45,15 @@ func TestE2EAssess(t *testing.T) {
 		mustStatus(t, "admit", r, http.StatusOK)
 		has(t, "admit", r, `"number":"ZR-`)
 
-		handDown := civicID(t, "hand down", dept.jsonCall("POST", "/api/v1/assess/handdowns", `{"community":"`+civicCommunity+
-			`","department":"区文明办","kind":"plaque","title":"文明实践站挂牌","hours":2}`), http.StatusCreated)
+		// Departments are a list kept by the street: a hand-down picks one by
+		// id; a name is accepted only as the list spells it.
+		wenming := assessDepartment(t, dept.get("/api/v1/assess/departments?street="+street+"&active=true"), "区文明办")
+		misspelt := dept.jsonCall("POST", "/api/v1/assess/handdowns", `{"community":"`+civicCommunity+
+			`","department":"文明办","kind":"plaque","title":"文明实践站挂牌","hours":2}`)
+		mustStatus(t, "misspelt department", misspelt, http.StatusBadRequest)
+		has(t, "misspelt department", misspelt, `"field":"department"`, "部门名录")
+		handDown := civicID(t, "hand down", dept.jsonCall("POST", "/api/v1/assess/handdowns", fmt.Sprintf(`{"community":%q,
+			"department_id":%d,"kind":"plaque","title":"文明实践站挂牌","hours":2}`, civicCommunity, wenming)), http.StatusCreated)
 		refuse := fmt.Sprintf("/assess/handdowns/%d/refuse", handDown)
 		mustStatus(t, "resident refuses", resident.post(refuse, url.Values{}), http.StatusForbidden)
 		has(t, "community's inbox", community.page("/assess/tasks"), "文明实践站挂牌", "未经准入")
@@ -57,6 +65,34 @@ func TestE2EAssess(t *testing.T) {
 		if audited != 1 {
 			t.Errorf("%d audit rows for the refusal", audited)
 		}
+
+		// The street keeps the list; a community cannot add to it. A
+		// deactivated department can no longer hand down.
+		add := `{"street":"` + street + `","code":"DAG","name":"区档案馆"}`
+		mustStatus(t, "community adds a department", community.jsonCall("POST", "/api/v1/assess/departments", add), http.StatusForbidden)
+		archive := civicID(t, "add a department", streetStaff.jsonCall("POST", "/api/v1/assess/departments", add), http.StatusCreated)
+		mustStatus(t, "rename on the page", streetStaff.post(fmt.Sprintf("/assess/departments/%d", archive), url.Values{"name": {"区档案局"}}),
+			http.StatusSeeOther)
+		has(t, "departments page", streetStaff.page("/assess/departments?street="+street), "区档案局", "区民政局", "停用")
+		has(t, "departments page in English", streetStaff.page("/assess/departments?lang=en"), "Deactivate", "区档案局")
+		mustStatus(t, "deactivate", streetStaff.jsonCall("POST", fmt.Sprintf("/api/v1/assess/departments/%d", archive), `{"active":false}`),
+			http.StatusOK)
+		r = dept.jsonCall("POST", "/api/v1/assess/handdowns", fmt.Sprintf(`{"community":%q,"department_id":%d,"kind":"ledger","title":"档案台账"}`,
+			civicCommunity, archive))
+		mustStatus(t, "inactive department", r, http.StatusBadRequest)
+		has(t, "inactive department", r, `"field":"department_id"`, "已停用")
+		// The department's page forms offer the active departments only.
+		mustStatus(t, "English forms", dept.page("/assess/tasks?lang=en"), http.StatusOK)
+		tasksPage := dept.page("/assess/tasks")
+		has(t, "hand-down form", tasksPage, `name="department_id"`, fmt.Sprintf(`value="%d"`, wenming))
+		if strings.Contains(tasksPage.Body, "区档案局") {
+			t.Errorf("the form offers a deactivated department")
+		}
+		mustStatus(t, "hand down on the page", dept.post("/assess/handdowns", url.Values{"community": {civicCommunity},
+			"department_id": {fmt.Sprint(wenming)}, "kind": {"report"}, "title": {"志愿服务统计表"}, "hours": {"1"}}), http.StatusSeeOther)
+		burden := supervisor.get("/api/v1/assess/burden?street=" + street + "&from=" + time.Now().AddDate(0, 0, -1).Format(time.DateOnly) +
+			"&to=" + time.Now().AddDate(0, 0, 1).Format(time.DateOnly))
+		has(t, "burden by department", burden, fmt.Sprintf(`"department_id":%d,"department":"区文明办"`, wenming))
 
 		// Certificates.
 		r = resident.get("/api/v1/assess/certificates/check?community=" + civicCommunity + "&name=" + url.QueryEscape("无犯罪记录证明"))
@@ -100,4 +136,25 @@ func TestE2EAssess(t *testing.T) {
 		mustStatus(t, "english scorecard", supervisor.page(fmt.Sprintf("/assess/periods/%d?lang=en", period)), http.StatusOK)
 		mustStatus(t, "index", supervisor.page("/assess"), http.StatusOK)
 	})
+}
+
+// assessDepartment finds a department's id by name in a department list.
+func assessDepartment(t *testing.T, r response, name string) int64 {
+	t.Helper()
+	var list struct {
+		Items []struct {
+			ID   int64  `json:"id"`
+			Name string `json:"name"`
+		} `json:"items"`
+	}
+	if r.Status != http.StatusOK || json.Unmarshal([]byte(r.Body), &list) != nil {
+		t.Fatalf("departments: %d %s", r.Status, snippet(r.Body))
+	}
+	for _, d := range list.Items {
+		if d.Name == name {
+			return d.ID
+		}
+	}
+	t.Fatalf("no department %s in %s", name, snippet(r.Body))
+	return 0
 }

@@ -4,10 +4,12 @@
 //
 // Task admission. A community's work is on three lists: statutory duties
 // (履职事项), assistance tasks (协助事项) and the negative list (负面清单).
-// A department applies to add a task, saying what it is, its legal basis,
-// the hours it costs, its cadence and the funding and staff that follow it
-// (权随事转、费随事转); the street's burden-reduction group admits or
-// refuses it before review_due (applications past it are flagged). An
+// A department (one of the street's list, departments.go, so that the
+// burden report counts it once however it is spelt) applies to add a
+// task, saying what it is, its legal basis, the hours it costs, its
+// cadence and the funding and staff that follow it (权随事转、费随事转);
+// the street's burden-reduction group admits or refuses it before
+// review_due (applications past it are flagged). An
 // admitted task gets an admission number and an expiry. A hand-down (a
 // report form, a ledger, an inspection, a plaque) that cites a valid number
 // is admitted; one that cites none reaches the community marked
@@ -34,7 +36,9 @@
 // every figure is a rate in [0, 1] (or a count scored against the best
 // community), weighted by the period's weights. Weights are versioned per
 // period: a change adds a version to this period only, so the card of a
-// past period never moves. Residents' judgement (the survey) carries the
+// past period never moves. Data keep arriving after a period, so the
+// street closes it: the cards are frozen then (freeze.go), and only an
+// explicit, audited reopening with a reason unfreezes them. Residents' judgement (the survey) carries the
 // largest weight by default. A figure without data is left out and the
 // remaining weights count in proportion, so that a community is neither
 // rewarded nor punished for, say, having no facility.
@@ -63,13 +67,17 @@ type Areas interface {
 }
 
 // Register is what the module needs of the register (*registry.Service):
-// who a logged-in resident is, and how many residents live where (for
-// response rates).
+// who a logged-in resident is, and how many residents and households live
+// where (for response rates). CountHouseholds checks no permission: the
+// caller does.
 type Register interface {
 	IdentityOf(ctx context.Context, userID int64) (registry.Identity, error)
 	Resident(ctx context.Context, id int64) (registry.Resident, error)
 	Population(ctx context.Context, pathPrefix, bornBy string) ([]registry.PopulationCount, error)
+	CountHouseholds(ctx context.Context, path string) (int, error)
 }
+
+var _ Register = (*registry.Service)(nil)
 
 // Service is the module.
 type Service struct {

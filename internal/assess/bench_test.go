@@ -36,17 +36,24 @@ func BenchmarkStreetScorecard(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Run(string(kind), func(b *testing.B) {
-			for b.Loop() {
-				card, err := f.svc.Scorecard(f.super, per.ID)
-				if err != nil || len(card.Rows) != benchCommunities {
-					b.Fatalf("%d rows, %v", len(card.Rows), err)
-				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/card")
-			b.ReportMetric(float64(cases), "cases")
-		})
+		b.Run(string(kind), func(b *testing.B) { benchCard(b, f, per.ID, cases) })
+		// A closed period reads its frozen copy instead.
+		if _, err := f.svc.ClosePeriod(f.streeter, per.ID); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(string(kind)+"/closed", func(b *testing.B) { benchCard(b, f, per.ID, cases) })
 	}
+}
+
+func benchCard(b *testing.B, f *fixture, periodID, cases int64) {
+	for b.Loop() {
+		card, err := f.svc.Scorecard(f.super, periodID)
+		if err != nil || len(card.Rows) != benchCommunities {
+			b.Fatalf("%d rows, %v", len(card.Rows), err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/card")
+	b.ReportMetric(float64(cases), "cases")
 }
 
 // seedBench adds communities up to benchCommunities, a year of case

@@ -30,6 +30,8 @@ import (
 type fixture struct {
 	svc      *Service
 	cases    *cases.Service
+	services *services.Service
+	civic    *civic.Service
 	db       *db.DB
 	now      time.Time
 	nextUser int64
@@ -62,8 +64,10 @@ func newFixture(t testing.TB, d *db.DB) *fixture {
 	f.svc = NewService(d, log, box, areas, reg, clock)
 	f.cases = cases.NewService(d, log, box, areas, cases.NewCalendars(d, log, clock), clock)
 	f.svc.Cases = f.cases
-	f.svc.Services = services.NewService(d, log, box, areas, reg, clock)
-	f.svc.Civic = civic.NewService(d, log, box, areas, reg, clock)
+	f.services = services.NewService(d, log, box, areas, reg, clock)
+	f.civic = civic.NewService(d, log, box, areas, reg, clock)
+	f.svc.Services = f.services
+	f.svc.Civic = f.civic
 	f.svc.Volunteers = volunteer.NewService(d, log, box, areas, reg, clock)
 	f.admin = auth.WithPrincipal(context.Background(), auth.System())
 	f.district = f.area(t, area.NewArea{Code: "370613", Name: "莱山区", Level: area.District})
@@ -78,7 +82,21 @@ func newFixture(t testing.TB, d *db.DB) *fixture {
 	f.streeter = as(auth.StreetStaff, f.street, 3)
 	f.super = as(auth.Supervisor, f.street, 4)
 	f.dept = as(auth.DepartmentHandler, f.district, 5)
+	// The street's departments the tests name (部门名录).
+	for _, d := range [][2]string{{"WJW", "区卫健委"}, {"ALL", "各部门"}, {"JD", "街道"}} {
+		f.department(t, f.street, d[0], d[1])
+	}
 	return f
+}
+
+// department adds a department to the list of street st.
+func (f *fixture) department(t testing.TB, st area.Area, code, name string) Department {
+	t.Helper()
+	d, err := f.svc.CreateDepartment(f.admin, DepartmentInput{Street: st.Code, Code: code, Name: name})
+	if err != nil {
+		t.Fatalf("department %s: %v", name, err)
+	}
+	return d
 }
 
 func (f *fixture) area(t testing.TB, na area.NewArea) area.Area {

@@ -33,44 +33,49 @@ const (
 
 // HandDown is a task a department handed down to a community (下派).
 type HandDown struct {
-	ID         int64         `json:"id"`
-	TaskID     int64         `json:"task_id,omitempty"`
-	Number     string        `json:"number,omitempty"` // the admission number cited
-	Community  string        `json:"community"`
-	Department string        `json:"department"`
-	Kind       HandDownKind  `json:"kind"`
-	Title      string        `json:"title"`
-	Hours      float64       `json:"hours"`
-	Emergency  string        `json:"emergency,omitempty"` // why it is exempt
-	State      HandDownState `json:"state"`
-	Reason     string        `json:"reason,omitempty"` // the community's, when refused
-	CreatedAt  time.Time     `json:"created_at"`
-	RefusedAt  *time.Time    `json:"refused_at,omitempty"`
-	path       string
+	ID           int64         `json:"id"`
+	TaskID       int64         `json:"task_id,omitempty"`
+	Number       string        `json:"number,omitempty"` // the admission number cited
+	Community    string        `json:"community"`
+	DepartmentID int64         `json:"department_id,omitempty"`
+	Department   string        `json:"department"` // its name when it handed the task down
+	Kind         HandDownKind  `json:"kind"`
+	Title        string        `json:"title"`
+	Hours        float64       `json:"hours"`
+	Emergency    string        `json:"emergency,omitempty"` // why it is exempt
+	State        HandDownState `json:"state"`
+	Reason       string        `json:"reason,omitempty"` // the community's, when refused
+	CreatedAt    time.Time     `json:"created_at"`
+	RefusedAt    *time.Time    `json:"refused_at,omitempty"`
+	path         string
 }
 
-// HandDownInput is a department's hand-down.
+// HandDownInput is a department's hand-down. The department is one of
+// the list of the community's street, by id; Department (its exact name)
+// is still accepted from clients written before the list.
 type HandDownInput struct {
-	Community  string       `json:"community"`
-	Department string       `json:"department"`
-	Kind       HandDownKind `json:"kind"`
-	Title      string       `json:"title"`
-	Hours      float64      `json:"hours"`
-	Number     string       `json:"number"`    // admission number; "" for none
-	Emergency  string       `json:"emergency"` // the emergency that exempts it; "" for none
+	Community    string       `json:"community"`
+	DepartmentID int64        `json:"department_id"`
+	Department   string       `json:"department"`
+	Kind         HandDownKind `json:"kind"`
+	Title        string       `json:"title"`
+	Hours        float64      `json:"hours"`
+	Number       string       `json:"number"`    // admission number; "" for none
+	Emergency    string       `json:"emergency"` // the emergency that exempts it; "" for none
 }
 
 // HandDown records a task handed down to a community. With an admission
 // number, the number must name an admitted, unexpired task set for an
 // area at or above the community (else the field says why); without one
 // the task arrives "unadmitted" and the community may refuse it; an
-// emergency is exempt. Errors: Invalid, Forbidden.
+// emergency is exempt. The department must be an active one of the
+// community's street's list. Errors: Invalid, Forbidden.
 func (s *Service) HandDown(ctx context.Context, in HandDownInput) (HandDown, error) {
 	if _, err := auth.Require(ctx, auth.TaskApply); err != nil {
 		return HandDown{}, err
 	}
 	var v errs.Validation
-	text(&v, "department", &in.Department, 100)
+	departmentRequired(&v, in.DepartmentID, &in.Department)
 	text(&v, "title", &in.Title, 200)
 	optional(&v, "emergency", &in.Emergency, 500)
 	in.Number = strings.TrimSpace(in.Number)
@@ -83,15 +88,21 @@ func (s *Service) HandDown(ctx context.Context, in HandDownInput) (HandDown, err
 	if err != nil {
 		return HandDown{}, err
 	}
+	// The community's street keeps the list of departments.
+	d, err := s.activeDepartment(ctx, parentPath(c.Path), in.DepartmentID, in.Department)
+	if err != nil {
+		return HandDown{}, err
+	}
+	in.DepartmentID, in.Department = d.ID, d.Name
 	state, taskID, err := s.gate(ctx, in, c)
 	if err != nil {
 		return HandDown{}, err
 	}
 	var id int64
 	err = s.db.Write(ctx, func(ctx context.Context) error {
-		err := s.db.Q(ctx).QueryRowContext(ctx, `INSERT INTO assess_handdowns (task_id, area_id, area_path, department, kind, title, hours,
-			emergency, state, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-			taskID, c.ID, c.Path, in.Department, in.Kind, in.Title, in.Hours, in.Emergency, state, actorID(ctx), s.now().UTC()).Scan(&id)
+		err := s.db.Q(ctx).QueryRowContext(ctx, `INSERT INTO assess_handdowns (task_id, area_id, area_path, department_id, department, kind, title, hours,
+			emergency, state, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+			taskID, c.ID, c.Path, in.DepartmentID, in.Department, in.Kind, in.Title, in.Hours, in.Emergency, state, actorID(ctx), s.now().UTC()).Scan(&id)
 		if err != nil {
 			return err
 		}
@@ -167,14 +178,14 @@ func (s *Service) RefuseHandDown(ctx context.Context, id int64, reason string) (
 	return s.handDown(ctx, id)
 }
 
-const handDownCols = `SELECT h.id, COALESCE(h.task_id, 0), COALESCE(t.number, ''), a.code, h.department, h.kind, h.title, h.hours,
+const handDownCols = `SELECT h.id, COALESCE(h.task_id, 0), COALESCE(t.number, ''), a.code, COALESCE(h.department_id, 0), h.department, h.kind, h.title, h.hours,
 	h.emergency, h.state, h.reason, h.created_at, h.refused_at, h.area_path
 	FROM assess_handdowns h JOIN areas a ON a.id = h.area_id LEFT JOIN assess_tasks t ON t.id = h.task_id `
 
 func scanHandDown(r db.Scanner) (HandDown, error) {
 	var h HandDown
 	var refused sql.NullTime
-	err := r.Scan(&h.ID, &h.TaskID, &h.Number, &h.Community, &h.Department, &h.Kind, &h.Title, &h.Hours,
+	err := r.Scan(&h.ID, &h.TaskID, &h.Number, &h.Community, &h.DepartmentID, &h.Department, &h.Kind, &h.Title, &h.Hours,
 		&h.Emergency, &h.State, &h.Reason, &h.CreatedAt, &refused, &h.path)
 	h.RefusedAt = timePtr(refused)
 	return h, err
@@ -230,14 +241,15 @@ func scopeFilter(p *auth.Principal, column string, first int, perms ...auth.Perm
 
 // BurdenRow is one department's hand-downs to one community.
 type BurdenRow struct {
-	Department string  `json:"department"`
-	Community  string  `json:"community"`
-	Name       string  `json:"name"`
-	Admitted   int     `json:"admitted"`
-	Unadmitted int     `json:"unadmitted"` // not refused (yet)
-	Refused    int     `json:"refused"`
-	Exempt     int     `json:"exempt"`
-	Hours      float64 `json:"hours"` // the hours of what the community carries: all but the refused
+	DepartmentID int64   `json:"department_id"`
+	Department   string  `json:"department"` // its current name
+	Community    string  `json:"community"`
+	Name         string  `json:"name"`
+	Admitted     int     `json:"admitted"`
+	Unadmitted   int     `json:"unadmitted"` // not refused (yet)
+	Refused      int     `json:"refused"`
+	Exempt       int     `json:"exempt"`
+	Hours        float64 `json:"hours"` // the hours of what the community carries: all but the refused
 }
 
 // BurdenReport is the burden a street's communities carry over a period.
@@ -251,6 +263,8 @@ type BurdenReport struct {
 
 // Burden adds up the hand-downs to the communities under a street, per
 // department and community, created from from to to (days, inclusive).
+// It groups by the department's id and shows its current name, so that a
+// renamed department is one row, not one per spelling.
 func (s *Service) Burden(ctx context.Context, street, from, to string) (BurdenReport, error) {
 	if _, err := auth.Require(ctx, auth.AssessRead); err != nil {
 		return BurdenReport{}, err
@@ -265,18 +279,20 @@ func (s *Service) Burden(ctx context.Context, street, from, to string) (BurdenRe
 	if err != nil {
 		return BurdenReport{}, err
 	}
-	rows, err := db.All(ctx, s.db.Q(ctx), scanBurden, `SELECT h.department, a.code, a.name, h.state, COUNT(*), COALESCE(SUM(h.hours), 0)
-		FROM assess_handdowns h JOIN areas a ON a.id = h.area_id
+	rows, err := db.All(ctx, s.db.Q(ctx), scanBurden, `SELECT COALESCE(d.id, 0), COALESCE(d.name, h.department), a.code, a.name, h.state, COUNT(*), COALESCE(SUM(h.hours), 0)
+		FROM assess_handdowns h JOIN areas a ON a.id = h.area_id LEFT JOIN assess_departments d ON d.id = h.department_id
 		WHERE h.area_path >= $1 AND h.area_path < $2 AND h.created_at >= $3 AND h.created_at < $4
-		GROUP BY h.department, a.code, a.name, h.state ORDER BY h.department, a.code`,
+		GROUP BY COALESCE(d.id, 0), COALESCE(d.name, h.department), a.code, a.name, h.state
+		ORDER BY COALESCE(d.name, h.department), COALESCE(d.id, 0), a.code`,
 		st.Path, auth.PathEnd(st.Path), f.UTC(), t.AddDate(0, 0, 1).UTC())
 	if err != nil {
 		return BurdenReport{}, err
 	}
 	r := BurdenReport{Street: st.Code, From: from, To: to, Total: BurdenRow{Department: "*"}}
 	for _, b := range rows {
-		if n := len(r.Rows); n == 0 || r.Rows[n-1].Department != b.Department || r.Rows[n-1].Community != b.Community {
-			r.Rows = append(r.Rows, BurdenRow{Department: b.Department, Community: b.Community, Name: b.Name})
+		if n := len(r.Rows); n == 0 || r.Rows[n-1].DepartmentID != b.DepartmentID || r.Rows[n-1].Department != b.Department ||
+			r.Rows[n-1].Community != b.Community {
+			r.Rows = append(r.Rows, BurdenRow{DepartmentID: b.DepartmentID, Department: b.Department, Community: b.Community, Name: b.Name})
 		}
 		b.addTo(&r.Rows[len(r.Rows)-1])
 		b.addTo(&r.Total)
@@ -286,6 +302,7 @@ func (s *Service) Burden(ctx context.Context, street, from, to string) (BurdenRe
 
 // burdenCount is one group of the burden query.
 type burdenCount struct {
+	DepartmentID                int64
 	Department, Community, Name string
 	State                       HandDownState
 	N                           int
@@ -294,7 +311,7 @@ type burdenCount struct {
 
 func scanBurden(r db.Scanner) (burdenCount, error) {
 	var b burdenCount
-	err := r.Scan(&b.Department, &b.Community, &b.Name, &b.State, &b.N, &b.Hours)
+	err := r.Scan(&b.DepartmentID, &b.Department, &b.Community, &b.Name, &b.State, &b.N, &b.Hours)
 	return b, err
 }
 

@@ -24,6 +24,9 @@ func Routes(srv *web.Server, svc *Service) {
 	srv.Handle(web.Route{Pattern: "POST /api/v1/assess/handdowns"}, h.apiHandDown)
 	srv.Handle(web.Route{Pattern: "POST /api/v1/assess/handdowns/{id}/refuse"}, h.apiRefuse)
 	srv.Handle(web.Route{Pattern: "GET /api/v1/assess/burden"}, h.apiBurden)
+	srv.Handle(web.Route{Pattern: "GET /api/v1/assess/departments"}, h.apiDepartments)
+	srv.Handle(web.Route{Pattern: "POST /api/v1/assess/departments"}, h.apiCreateDepartment)
+	srv.Handle(web.Route{Pattern: "POST /api/v1/assess/departments/{id}"}, h.apiChangeDepartment)
 	// Certificates.
 	srv.Handle(web.Route{Pattern: "GET /api/v1/assess/certificates"}, h.apiCertificates)
 	srv.Handle(web.Route{Pattern: "POST /api/v1/assess/certificates"}, h.apiSaveCertificate)
@@ -40,17 +43,26 @@ func Routes(srv *web.Server, svc *Service) {
 	srv.Handle(web.Route{Pattern: "GET /api/v1/assess/periods"}, h.apiPeriods)
 	srv.Handle(web.Route{Pattern: "POST /api/v1/assess/periods"}, h.apiCreatePeriod)
 	srv.Handle(web.Route{Pattern: "PUT /api/v1/assess/periods/{id}/weights"}, h.apiSetWeights)
+	srv.Handle(web.Route{Pattern: "POST /api/v1/assess/periods/{id}/close"}, h.apiClosePeriod)
+	srv.Handle(web.Route{Pattern: "POST /api/v1/assess/periods/{id}/reopen"}, h.apiReopenPeriod)
 	srv.Handle(web.Route{Pattern: "GET /api/v1/assess/periods/{id}/scorecard"}, h.apiScorecard)
 	srv.Handle(web.Route{Pattern: "GET /api/v1/assess/trend"}, h.apiTrend)
 	// Pages.
 	srv.Handle(web.Route{Pattern: "GET /assess"}, h.indexPage)
 	srv.Handle(web.Route{Pattern: "GET /assess/periods/{id}"}, h.scorecardPage)
 	srv.Handle(web.Route{Pattern: "GET /assess/periods/{id}/scorecard.xlsx"}, h.scorecardExport)
+	srv.Handle(web.Route{Pattern: "POST /assess/periods/{id}/close"}, h.closeForm)
+	srv.Handle(web.Route{Pattern: "POST /assess/periods/{id}/reopen"}, h.reopenForm)
 	srv.Handle(web.Route{Pattern: "GET /assess/surveys"}, h.surveysPage)
 	srv.Handle(web.Route{Pattern: "GET /assess/surveys/{id}"}, h.surveyPage)
 	srv.Handle(web.Route{Pattern: "POST /assess/surveys/{id}/answer"}, h.answerForm)
 	srv.Handle(web.Route{Pattern: "GET /assess/tasks"}, h.tasksPage)
+	srv.Handle(web.Route{Pattern: "POST /assess/tasks"}, h.applyForm)
+	srv.Handle(web.Route{Pattern: "POST /assess/handdowns"}, h.handDownForm)
 	srv.Handle(web.Route{Pattern: "POST /assess/handdowns/{id}/refuse"}, h.refuseForm)
+	srv.Handle(web.Route{Pattern: "GET /assess/departments"}, h.departmentsPage)
+	srv.Handle(web.Route{Pattern: "POST /assess/departments"}, h.createDepartmentForm)
+	srv.Handle(web.Route{Pattern: "POST /assess/departments/{id}"}, h.changeDepartmentForm)
 	srv.Handle(web.Route{Pattern: "GET /assess/static/assess.js", Access: web.Public}, h.script)
 }
 
@@ -134,6 +146,36 @@ func (h *handler) apiBurden(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	rep, err := h.svc.Burden(r.Context(), q.Get("street"), q.Get("from"), q.Get("to"))
 	return web.Reply(w, http.StatusOK, rep, err)
+}
+
+// apiDepartments lists a street's departments: ?street=CODE (all the
+// caller's streets without it), ?active=true for the active ones only.
+func (h *handler) apiDepartments(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	ds, err := h.svc.Departments(r.Context(), DepartmentQuery{Street: q.Get("street"), ActiveOnly: q.Get("active") == "true"})
+	return web.Reply(w, http.StatusOK, web.Items(ds), err)
+}
+
+func (h *handler) apiCreateDepartment(w http.ResponseWriter, r *http.Request) error {
+	in, err := web.Decode[DepartmentInput](r)
+	if err != nil {
+		return err
+	}
+	d, err := h.svc.CreateDepartment(r.Context(), in)
+	return web.Reply(w, http.StatusCreated, d, err)
+}
+
+// apiChangeDepartment renames ({"name": …}) or deactivates
+// ({"active": false}) a department, or both.
+func (h *handler) apiChangeDepartment(w http.ResponseWriter, r *http.Request) error {
+	return web.WithID(r, func(id int64) error {
+		in, err := web.Decode[DepartmentChange](r)
+		if err != nil {
+			return err
+		}
+		d, err := h.svc.ChangeDepartment(r.Context(), id, in)
+		return web.Reply(w, http.StatusOK, d, err)
+	})
 }
 
 func (h *handler) apiCertificates(w http.ResponseWriter, r *http.Request) error {
@@ -237,6 +279,24 @@ func (h *handler) apiSetWeights(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		p, err := h.svc.SetWeights(r.Context(), id, in)
+		return web.Reply(w, http.StatusOK, p, err)
+	})
+}
+
+func (h *handler) apiClosePeriod(w http.ResponseWriter, r *http.Request) error {
+	return web.WithID(r, func(id int64) error {
+		p, err := h.svc.ClosePeriod(r.Context(), id)
+		return web.Reply(w, http.StatusOK, p, err)
+	})
+}
+
+func (h *handler) apiReopenPeriod(w http.ResponseWriter, r *http.Request) error {
+	return web.WithID(r, func(id int64) error {
+		in, err := web.Decode[reasonBody](r)
+		if err != nil {
+			return err
+		}
+		p, err := h.svc.ReopenPeriod(r.Context(), id, in.Reason)
 		return web.Reply(w, http.StatusOK, p, err)
 	})
 }

@@ -62,7 +62,31 @@ func (h *handler) scorecardPage(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		return h.render(w, r, "assess_scorecard", "assess.card.title", map[string]any{"Card": card, "Figures": Figures,
-			"Export": fmt.Sprintf("/assess/periods/%d/scorecard.xlsx", id)})
+			"Export": fmt.Sprintf("/assess/periods/%d/scorecard.xlsx", id), "Self": fmt.Sprintf("/assess/periods/%d", id),
+			"CanManage": auth.From(r.Context()).Can(auth.AssessManage, card.Period.path)})
+	})
+}
+
+// closeForm is the street's button that closes a period and freezes its
+// card.
+func (h *handler) closeForm(w http.ResponseWriter, r *http.Request) error {
+	return web.WithID(r, func(id int64) error {
+		if _, err := h.svc.ClosePeriod(r.Context(), id); err != nil {
+			return err
+		}
+		http.Redirect(w, r, fmt.Sprintf("/assess/periods/%d", id), http.StatusSeeOther)
+		return nil
+	})
+}
+
+// reopenForm opens a closed period again, for the reason given.
+func (h *handler) reopenForm(w http.ResponseWriter, r *http.Request) error {
+	return web.WithID(r, func(id int64) error {
+		if _, err := h.svc.ReopenPeriod(r.Context(), id, r.PostFormValue("reason")); err != nil {
+			return err
+		}
+		http.Redirect(w, r, fmt.Sprintf("/assess/periods/%d", id), http.StatusSeeOther)
+		return nil
 	})
 }
 
@@ -222,7 +246,17 @@ func (h *handler) tasksPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"Tasks": tasks, "HandDowns": hds, "CanRefuse": auth.From(ctx).CanAnywhere(auth.TaskRefuse)}
+	p := auth.From(ctx)
+	data := map[string]any{"Tasks": tasks, "HandDowns": hds, "CanRefuse": p.CanAnywhere(auth.TaskRefuse)}
+	if p.CanAnywhere(auth.TaskApply) {
+		// The forms offer only the active departments of the caller's
+		// streets: a department is picked, never typed.
+		ds, err := h.svc.Departments(ctx, DepartmentQuery{ActiveOnly: true})
+		if err != nil {
+			return err
+		}
+		data["Departments"], data["Lists"], data["Cadences"], data["Kinds"] = ds, []List{Duty, Assist}, Cadences, HandDownKinds
+	}
 	q := r.URL.Query()
 	if street := q.Get("street"); street != "" {
 		rep, err := h.svc.Burden(ctx, street, q.Get("from"), q.Get("to"))

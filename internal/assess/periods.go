@@ -75,8 +75,13 @@ type Period struct {
 	Version    int       `json:"weights_version"`
 	Weights    Weights   `json:"weights"`
 	SetAt      time.Time `json:"weights_set_at"`
-	streetID   int64
-	path       string
+	// Closed is when the street closed the period: its card is frozen
+	// (read from the copy made then). Nil while it is open.
+	Closed       *time.Time `json:"closed_at,omitempty"`
+	ReopenedAt   *time.Time `json:"reopened_at,omitempty"` // the last reopening, if any
+	ReopenReason string     `json:"reopen_reason,omitempty"`
+	streetID     int64
+	path         string
 }
 
 // PeriodInput creates a period.
@@ -159,22 +164,16 @@ func (s *Service) insertWeights(ctx context.Context, periodID int64, version int
 }
 
 // SetWeights gives a period new weights: a new version of that period
-// only, so that no other period's scorecard changes. Errors: Invalid
-// (unknown figure, out of range, not adding up to 100), NotFound,
-// Forbidden, Conflict (a concurrent change won).
+// only, so that no other period's scorecard changes. A closed period's
+// weights are frozen with its card. Errors: Invalid (unknown figure, out
+// of range, not adding up to 100), NotFound, Forbidden, Conflict (the
+// period is closed, or a concurrent change won).
 func (s *Service) SetWeights(ctx context.Context, periodID int64, w Weights) (Period, error) {
-	p, err := auth.Require(ctx, auth.AssessManage)
+	per, err := s.managed(ctx, periodID)
 	if err != nil {
 		return Period{}, err
 	}
 	if err := w.validate(); err != nil {
-		return Period{}, err
-	}
-	per, err := s.period(ctx, periodID)
-	if err != nil {
-		return Period{}, err
-	}
-	if err := auth.Allowed(p, auth.AssessManage, per.path, "err.assess.out_of_scope"); err != nil {
 		return Period{}, err
 	}
 	full := Weights{}
@@ -182,6 +181,9 @@ func (s *Service) SetWeights(ctx context.Context, periodID int64, w Weights) (Pe
 		full[k] = w[k]
 	}
 	err = s.db.Write(ctx, func(ctx context.Context) error {
+		if err := s.lockOpen(ctx, periodID); err != nil {
+			return err
+		}
 		err := s.insertWeights(ctx, periodID, per.Version+1, full)
 		if db.IsUnique(err) {
 			return errs.TakenOnField("weights", "err.assess.weights_moved")
@@ -197,14 +199,17 @@ func (s *Service) SetWeights(ctx context.Context, periodID int64, w Weights) (Pe
 	return s.period(ctx, periodID)
 }
 
-const periodCols = `SELECT p.id, a.code, a.name, p.code, p.from_day, p.to_day, w.version, w.weights, w.created_at, p.area_id, p.area_path
-	FROM assess_periods p JOIN areas a ON a.id = p.area_id
+const periodCols = `SELECT p.id, a.code, a.name, p.code, p.from_day, p.to_day, w.version, w.weights, w.created_at, p.closed_at,
+	p.reopened_at, p.reopen_reason, p.area_id, p.area_path FROM assess_periods p JOIN areas a ON a.id = p.area_id
 	JOIN assess_weights w ON w.period_id = p.id AND w.version = (SELECT MAX(version) FROM assess_weights x WHERE x.period_id = p.id) `
 
 func scanPeriod(r db.Scanner) (Period, error) {
 	var p Period
 	var raw string
-	err := r.Scan(&p.ID, &p.Street, &p.StreetName, &p.Code, &p.From, &p.To, &p.Version, &raw, &p.SetAt, &p.streetID, &p.path)
+	var closed, reopened sql.NullTime
+	err := r.Scan(&p.ID, &p.Street, &p.StreetName, &p.Code, &p.From, &p.To, &p.Version, &raw, &p.SetAt, &closed,
+		&reopened, &p.ReopenReason, &p.streetID, &p.path)
+	p.Closed, p.ReopenedAt = timePtr(closed), timePtr(reopened)
 	if err == nil {
 		err = json.Unmarshal([]byte(raw), &p.Weights)
 	}

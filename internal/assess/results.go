@@ -25,7 +25,7 @@ type AreaResult struct {
 	Code      string  `json:"code"`
 	Name      string  `json:"name"`
 	Responses int     `json:"responses"`
-	Eligible  int     `json:"eligible"` // residents counted by the register; 0 when unknown (household surveys)
+	Eligible  int     `json:"eligible"` // residents (households, for a household survey) in the register; 0 when unknown
 	Rate      float64 `json:"rate"`     // responses / eligible
 	Mean      float64 `json:"mean"`     // mean of all ratings
 	path      string
@@ -179,11 +179,16 @@ func (s *Service) areaResults(ctx context.Context, v Survey) ([]AreaResult, erro
 	return rows, nil
 }
 
-// eligible fills in the residents of each area for a per-resident survey.
-// The count is the register's (counts only, no person); a caller who may
-// not count residents gets results without rates rather than none.
+// eligible fills in who could answer in each area: its residents, or its
+// households for a survey answered once per household. The counts are the
+// register's (counts only, no person); a caller who may not count gets
+// results without rates rather than none.
 func (s *Service) eligible(ctx context.Context, v Survey, rows []AreaResult) {
-	if v.Per != PerResident || s.reg == nil {
+	if s.reg == nil {
+		return
+	}
+	if v.Per == PerHousehold {
+		s.households(ctx, rows)
 		return
 	}
 	counts, err := s.reg.Population(ctx, v.path, "")
@@ -193,6 +198,21 @@ func (s *Service) eligible(ctx context.Context, v Survey, rows []AreaResult) {
 	for _, c := range counts {
 		if r := areaOf(rows, c.GridPath); r != nil {
 			r.Eligible += c.Residents
+		}
+	}
+}
+
+// households counts the register's households of each area the caller
+// may assess. In a household survey a response is a household's one
+// answer, so responses / households is the households' response rate.
+func (s *Service) households(ctx context.Context, rows []AreaResult) {
+	p := auth.From(ctx)
+	for i := range rows {
+		if !p.Can(auth.AssessRead, rows[i].path) {
+			continue
+		}
+		if n, err := s.reg.CountHouseholds(ctx, rows[i].path); err == nil {
+			rows[i].Eligible = n
 		}
 	}
 }

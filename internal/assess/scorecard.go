@@ -85,8 +85,9 @@ type Scorecard struct {
 // maxWorst is how many of the lowest figures the dashboard lists.
 const maxWorst = 10
 
-// Scorecard computes the cards of a period's communities with the
-// period's latest weights. Street staff and assessors see every
+// Scorecard is the cards of a period's communities: computed with the
+// period's latest weights while it is open, the frozen copy once it is
+// closed. Street staff and assessors see every
 // community; community staff see their own rows, ranked among all.
 // Errors: NotFound (no such period, or none of the caller's concern),
 // Forbidden.
@@ -102,7 +103,7 @@ func (s *Service) Scorecard(ctx context.Context, periodID int64) (Scorecard, err
 	if !relatedTo(p, per.path, auth.AssessRead) {
 		return Scorecard{}, errs.E(errs.NotFound, "err.assess.not_found")
 	}
-	card, err := s.compute(ctx, per)
+	card, err := s.card(ctx, per)
 	if err != nil {
 		return Scorecard{}, err
 	}

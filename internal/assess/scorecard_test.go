@@ -36,6 +36,8 @@ func (f *fixture) caseDay(t testing.TB, g area.Area, day string, callbacks, cont
 // seedRaw gives the first two communities a month of figures from every
 // module (and some outside the month), the third nothing.
 func (f *fixture) seedRaw(t testing.TB) {
+	f.seedFacilities(t)
+	f.seedNotices(t)
 	f.caseDay(t, f.grids[0], "2026-01-05", 10, 9, 7, 5, 2, 6, 1)
 	f.caseDay(t, f.grids[0], "2026-01-20", 4, 4, 3, 2, 1, 3, 0)
 	f.caseDay(t, f.grids[0], "2026-02-10", 50, 0, 0, 0, 0, 0, 50) // outside the period
@@ -126,12 +128,7 @@ func (f *fixture) recompute(t testing.TB, c area.Area, from, to string) map[Figu
 		FROM civic_questions WHERE area_id = $1 AND due_at >= $2 AND due_at < $3`, c.ID, f.startOf(from), end)
 	vh := q(`SELECT COALESCE(SUM(h.minutes), 0), 0, 0, 0, 0, 0, 0, 0 FROM volunteer_hours h JOIN volunteers v ON v.id = h.volunteer_id
 		WHERE v.community_id = $1 AND h.created_at >= $2 AND h.created_at < $3`, c.ID, f.startOf(from), end)
-	ratio := func(key FigureKey, a, b float64) Figure {
-		if b == 0 {
-			return Figure{Key: key}
-		}
-		return Figure{Key: key, Value: a / b, Score: a / b, Data: true}
-	}
+	ratio := ratioFigure
 	w := f.cases.Config.BasicallySatisfiedWeight
 	out := map[FigureKey]Figure{
 		FigCaseResponse:     ratio(FigCaseResponse, cs[1], cs[0]),
@@ -139,8 +136,8 @@ func (f *fixture) recompute(t testing.TB, c area.Area, from, to string) map[Figu
 		FigCaseSatisfaction: ratio(FigCaseSatisfaction, cs[3]+w*cs[4], cs[0]),
 		FigCaseOnTime:       ratio(FigCaseOnTime, cs[5], cs[5]+cs[6]),
 		FigServiceInTime:    ratio(FigServiceInTime, ap[1], ap[0]),
-		FigFacilityUse:      {Key: FigFacilityUse},
-		FigDisclosure:       {Key: FigDisclosure},
+		FigFacilityUse:      f.recomputeFacilityUse(t, c, from, to),
+		FigDisclosure:       f.recomputeDisclosure(t, c, from, to),
 		FigQuestions:        ratio(FigQuestions, qs[1], qs[0]),
 		FigVolunteer:        {Key: FigVolunteer, Value: vh[0] / 60, Data: true},
 	}
@@ -216,13 +213,21 @@ func TestScorecardEqualsRecomputation(t *testing.T) {
 		}
 		// The data behind it are not trivial: every source counted.
 		first := want[f.comms[0].Code]
-		for _, k := range []FigureKey{FigSurvey, FigCaseResponse, FigCaseOnTime, FigServiceInTime, FigQuestions} {
+		for _, k := range []FigureKey{FigSurvey, FigCaseResponse, FigCaseOnTime, FigServiceInTime, FigFacilityUse, FigDisclosure, FigQuestions} {
 			if !first[k].Data {
 				t.Errorf("no data for %s", k)
 			}
 		}
 		if first[FigServiceInTime].Value != 0.5 || first[FigVolunteer].Value != 2 || first[FigSurvey].Value != 4.25 {
 			t.Errorf("recomputation itself is off: %+v", first)
+		}
+		// January has 22 weekdays, one closed: 42 room slots, 2 held;
+		// the day-care centre offers 31 × 2 slots of 10 seats, 7 taken.
+		// Two notices published, the November subsidies list overdue.
+		second, third := want[f.comms[1].Code], want[f.comms[2].Code]
+		if !near(first[FigFacilityUse].Value, 2.0/42) || !near(second[FigFacilityUse].Value, 7.0/620) ||
+			!near(first[FigDisclosure].Value, 2.0/3) || second[FigDisclosure].Value != 1 || third[FigFacilityUse].Data || third[FigDisclosure].Data {
+			t.Errorf("recomputation of facilities and notices is off: %+v / %+v / %+v", first, second, third)
 		}
 		if len(card.Worst) == 0 || card.Worst[0].Score > card.Worst[len(card.Worst)-1].Score {
 			t.Errorf("worst figures: %+v", card.Worst)

@@ -45,41 +45,45 @@ const ReviewDays = 21
 
 // Task is an item of the admission registry (准入事项).
 type Task struct {
-	ID         int64      `json:"id"`
-	Number     string     `json:"number,omitempty"` // admission number, once admitted
-	List       List       `json:"list"`
-	Street     string     `json:"street"` // the area whose communities it concerns
-	Department string     `json:"department"`
-	Title      string     `json:"title"`
-	Content    string     `json:"content"`
-	LegalBasis string     `json:"legal_basis"`
-	Hours      float64    `json:"hours"`   // workload per occurrence, hours
-	Cadence    string     `json:"cadence"` // once, monthly, quarterly, yearly
-	Funding    string     `json:"funding"` // 费随事转
-	Staff      string     `json:"staff"`   // 权随事转、人随事转
-	State      TaskState  `json:"state"`
-	Reason     string     `json:"reason,omitempty"`
-	ReviewDue  time.Time  `json:"review_due"`
-	Overdue    bool       `json:"overdue"` // pending past review_due
-	DecidedAt  *time.Time `json:"decided_at,omitempty"`
-	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
-	CreatedAt  time.Time  `json:"created_at"`
-	path       string
+	ID           int64      `json:"id"`
+	Number       string     `json:"number,omitempty"` // admission number, once admitted
+	List         List       `json:"list"`
+	Street       string     `json:"street"` // the area whose communities it concerns
+	DepartmentID int64      `json:"department_id,omitempty"`
+	Department   string     `json:"department"` // its name when the task was applied for
+	Title        string     `json:"title"`
+	Content      string     `json:"content"`
+	LegalBasis   string     `json:"legal_basis"`
+	Hours        float64    `json:"hours"`   // workload per occurrence, hours
+	Cadence      string     `json:"cadence"` // once, monthly, quarterly, yearly
+	Funding      string     `json:"funding"` // 费随事转
+	Staff        string     `json:"staff"`   // 权随事转、人随事转
+	State        TaskState  `json:"state"`
+	Reason       string     `json:"reason,omitempty"`
+	ReviewDue    time.Time  `json:"review_due"`
+	Overdue      bool       `json:"overdue"` // pending past review_due
+	DecidedAt    *time.Time `json:"decided_at,omitempty"`
+	ExpiresAt    *time.Time `json:"expires_at,omitempty"`
+	CreatedAt    time.Time  `json:"created_at"`
+	path         string
 }
 
-// TaskInput is an application (or, from the street, a list entry).
+// TaskInput is an application (or, from the street, a list entry). The
+// department is one of the street's list, by id; Department (its exact
+// name) is still accepted from clients written before the list.
 type TaskInput struct {
-	Street     string  `json:"street"`
-	List       List    `json:"list"`
-	Department string  `json:"department"`
-	Title      string  `json:"title"`
-	Content    string  `json:"content"`
-	LegalBasis string  `json:"legal_basis"`
-	Hours      float64 `json:"hours"`
-	Cadence    string  `json:"cadence"`
-	Funding    string  `json:"funding"`
-	Staff      string  `json:"staff"`
-	ExpiresOn  string  `json:"expires_on"` // list entries the street adds directly
+	Street       string  `json:"street"`
+	List         List    `json:"list"`
+	DepartmentID int64   `json:"department_id"`
+	Department   string  `json:"department"`
+	Title        string  `json:"title"`
+	Content      string  `json:"content"`
+	LegalBasis   string  `json:"legal_basis"`
+	Hours        float64 `json:"hours"`
+	Cadence      string  `json:"cadence"`
+	Funding      string  `json:"funding"`
+	Staff        string  `json:"staff"`
+	ExpiresOn    string  `json:"expires_on"` // list entries the street adds directly
 }
 
 // Cadences are how often a task recurs.
@@ -91,7 +95,7 @@ func (in *TaskInput) validate(v *errs.Validation, direct bool) {
 		lists = Lists
 	}
 	v.Check(slices.Contains(lists, in.List), "list", "err.assess.list")
-	text(v, "department", &in.Department, 100)
+	departmentRequired(v, in.DepartmentID, &in.Department)
 	text(v, "title", &in.Title, 200)
 	optional(v, "content", &in.Content, 4000)
 	if in.List != Negative {
@@ -108,7 +112,8 @@ func (in *TaskInput) validate(v *errs.Validation, direct bool) {
 }
 
 // Apply records a department's application to admit a task for the
-// communities of a street. Errors: Invalid (fields), Forbidden.
+// communities of a street, for an active department of the street's
+// list. Errors: Invalid (fields), Forbidden.
 func (s *Service) Apply(ctx context.Context, in TaskInput) (Task, error) {
 	if _, err := auth.Require(ctx, auth.TaskApply); err != nil {
 		return Task{}, err
@@ -120,6 +125,9 @@ func (s *Service) Apply(ctx context.Context, in TaskInput) (Task, error) {
 	}
 	st, err := s.areaAt(ctx, in.Street, "street", auth.TaskApply, area.Street, area.District)
 	if err != nil {
+		return Task{}, err
+	}
+	if err := s.taskDepartment(ctx, st, &in); err != nil {
 		return Task{}, err
 	}
 	now := s.now().UTC()
@@ -148,17 +156,28 @@ func (s *Service) AddToList(ctx context.Context, in TaskInput) (Task, error) {
 	if err != nil {
 		return Task{}, err
 	}
+	if err := s.taskDepartment(ctx, st, &in); err != nil {
+		return Task{}, err
+	}
 	return s.insertTask(ctx, st, in, Admitted, s.now().UTC(), expires, "assess.task.list")
+}
+
+// taskDepartment resolves the application's department among the
+// street's active ones, and keeps its id and its current name.
+func (s *Service) taskDepartment(ctx context.Context, st area.Area, in *TaskInput) error {
+	d, err := s.activeDepartment(ctx, st.Path, in.DepartmentID, in.Department)
+	in.DepartmentID, in.Department = d.ID, d.Name
+	return err
 }
 
 func (s *Service) insertTask(ctx context.Context, st area.Area, in TaskInput, state TaskState, due time.Time, expires *time.Time, action string) (Task, error) {
 	now := s.now().UTC()
 	var id int64
 	err := s.db.Write(ctx, func(ctx context.Context) error {
-		err := s.db.Q(ctx).QueryRowContext(ctx, `INSERT INTO assess_tasks (list, area_id, area_path, department, title, content, legal_basis,
+		err := s.db.Q(ctx).QueryRowContext(ctx, `INSERT INTO assess_tasks (list, area_id, area_path, department_id, department, title, content, legal_basis,
 			hours, cadence, funding, staff, state, applied_by, review_due, expires_at, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
-			in.List, st.ID, st.Path, in.Department, in.Title, in.Content, in.LegalBasis, in.Hours, in.Cadence, in.Funding, in.Staff,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id`,
+			in.List, st.ID, st.Path, in.DepartmentID, in.Department, in.Title, in.Content, in.LegalBasis, in.Hours, in.Cadence, in.Funding, in.Staff,
 			state, actorID(ctx), due, utcPtr(expires), now).Scan(&id)
 		if err != nil {
 			return err
@@ -279,14 +298,14 @@ func (s *Service) Revoke(ctx context.Context, id int64, reason string) (Task, er
 	return s.task(ctx, id)
 }
 
-const taskCols = `SELECT t.id, COALESCE(t.number, ''), t.list, a.code, t.department, t.title, t.content, t.legal_basis, t.hours, t.cadence,
+const taskCols = `SELECT t.id, COALESCE(t.number, ''), t.list, a.code, COALESCE(t.department_id, 0), t.department, t.title, t.content, t.legal_basis, t.hours, t.cadence,
 	t.funding, t.staff, t.state, t.reason, t.review_due, t.decided_at, t.expires_at, t.created_at, t.area_path
 	FROM assess_tasks t JOIN areas a ON a.id = t.area_id `
 
 func (s *Service) scanTask(r db.Scanner) (Task, error) {
 	var t Task
 	var decided, expires sql.NullTime
-	err := r.Scan(&t.ID, &t.Number, &t.List, &t.Street, &t.Department, &t.Title, &t.Content, &t.LegalBasis, &t.Hours, &t.Cadence,
+	err := r.Scan(&t.ID, &t.Number, &t.List, &t.Street, &t.DepartmentID, &t.Department, &t.Title, &t.Content, &t.LegalBasis, &t.Hours, &t.Cadence,
 		&t.Funding, &t.Staff, &t.State, &t.Reason, &t.ReviewDue, &decided, &expires, &t.CreatedAt, &t.path)
 	t.DecidedAt, t.ExpiresAt = timePtr(decided), timePtr(expires)
 	t.Overdue = t.State == Pending && s.now().After(t.ReviewDue)
@@ -382,6 +401,16 @@ func ancestors(path string) []string {
 		}
 	}
 	return out
+}
+
+// parentPath is the path of the area directly above path: a community's
+// street.
+func parentPath(path string) string {
+	up := ancestors(path)
+	if len(up) == 0 {
+		return ""
+	}
+	return up[len(up)-1]
 }
 
 func timePtr(t sql.NullTime) *time.Time {

@@ -21,7 +21,7 @@ func TestTaskAdmissionAndRefusal(t *testing.T) {
 		f := newFixture(t, d)
 		// Bad input: every missing field named, nothing stored.
 		_, err := f.svc.Apply(f.dept, TaskInput{Street: f.street.Code, List: "whatever"})
-		for _, want := range []string{"list:err.assess.list", "department:err.assess.required", "legal_basis:err.assess.required",
+		for _, want := range []string{"list:err.assess.list", "department_id:err.assess.department_required", "legal_basis:err.assess.required",
 			"hours:err.assess.hours", "funding:err.assess.required", "staff:err.assess.required"} {
 			if !strings.Contains(fieldsOf(err), want) {
 				t.Errorf("fields %q lack %s", fieldsOf(err), want)
