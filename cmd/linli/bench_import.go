@@ -26,48 +26,8 @@ import (
 	"github.com/linli/linli/internal/registry"
 )
 
-// This file holds `linli import residents` and `linli bench import`, which
-// share the progress bar.
-
-// importResidents imports a register of residents: every row or, when any
-// row is wrong, none (the error lists every bad row and column).
-func importResidents(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var file string
-	var check bool
-	ctx, a, err := open(ctx, "import residents", args, func(fs *flag.FlagSet) {
-		fs.StringVar(&file, "file", "", "the residents, xlsx or CSV (UTF-8 or GBK) with the template's Chinese headers")
-		fs.BoolVar(&check, "check", false, "check the file and say what would be imported, change nothing")
-	})
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	if file == "" {
-		return usageErr("--file is required\n%s", importUsage)
-	}
-	rep, err := runResidentImport(ctx, a, file, check, stderr)
-	if err != nil {
-		return err
-	}
-	verb := "已导入 / imported"
-	if rep.Checked {
-		verb = "检查通过，未导入 / checked, nothing imported (--check)"
-	}
-	fmt.Fprintf(stdout, "%s: %d 人 / residents, %d 人新登记 / new, %d 人已登记并更新 / updated\n", verb, rep.Rows, rep.Created, rep.Updated)
-	return nil
-}
-
-// runResidentImport opens the file and imports it with a progress bar on w.
-func runResidentImport(ctx context.Context, a *app.App, file string, check bool, w io.Writer, keep ...bool) (registry.ImportReport, error) {
-	rows, bytesRead, err := registry.OpenImportFile(file)
-	if err != nil {
-		return registry.ImportReport{}, err
-	}
-	defer rows.Close()
-	bar := newProgressBar(w, bytesRead)
-	defer bar.finish()
-	return a.Registry.ImportResidents(ctx, rows, registry.ImportOptions{CheckOnly: check, Progress: bar.update, KeepIndexes: len(keep) > 0 && keep[0]})
-}
+// This file holds `linli bench import` and the progress bar it shares with
+// `linli import`.
 
 // progressBar draws one line on a terminal (or a log): the phase, rows
 // read and written, rows per second and, when the size is known, the time
@@ -224,7 +184,7 @@ func benchImport(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		pprof.StartCPUProfile(f)
 	}
 	start := time.Now()
-	rep, err := runResidentImport(sys, a, path, false, stderr, *keepIndexes)
+	rep, err := runImport(sys, a, registry.KindResidents, path, registry.ImportOptions{KeepIndexes: *keepIndexes}, stderr)
 	secs := time.Since(start).Seconds()
 	if *cpuprofile != "" {
 		pprof.StopCPUProfile()

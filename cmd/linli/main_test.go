@@ -238,3 +238,30 @@ func TestImportHotline(t *testing.T) {
 	expect(t, linli(t, "", "import", "hotline", dbFlag, "--file", filepath.Join(dir, "missing.csv")), exitUsage, "missing.csv")
 	expect(t, linli(t, "", "import", "nothing"), exitUsage, "import hotline")
 }
+
+// linli import places (as buildings, households and residents) takes the
+// template's file whole, once: again, it changes nothing; a bad row changes
+// nothing and is named with its column.
+func TestImportRegisterKinds(t *testing.T) {
+	dbFlag, _ := newDB(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "f")
+	write := func(s string) {
+		if err := os.WriteFile(file, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(`{"type":"FeatureCollection","features":[
+		{"type":"Feature","properties":{"name":"西"},"geometry":{"type":"Polygon","coordinates":[[[121.440,37.46],[121.441,37.46],[121.441,37.461],[121.440,37.461],[121.440,37.46]]]}}]}`)
+	expect(t, linli(t, "", "import", "areas", dbFlag, "--file", file, "--parent", "370613001002"), exitOK, "imported: 1")
+	header := "序号,网格代码,名称,类型,统一社会信用代码,地址,经度,纬度,联系人,联系电话\n"
+	write(header + "1,370613001002001,海韵便民超市,商铺,91370613MA3C5K8X2P,岱山路12号,121.4405,37.4605,王建国,13912345678\n")
+	expect(t, linli(t, "", "import", "places", dbFlag, "--file", file, "--check"), exitOK, "checked, nothing imported", "1 新增")
+	expect(t, linli(t, "", "import", "places", dbFlag, "--file", file), exitOK, "已导入 / imported: 1 行 / rows, 1 新增")
+	expect(t, linli(t, "", "import", "places", dbFlag, "--file", file), exitOK, "0 新增 / new, 0 更新 / updated, 1 未变")
+	write(header + "1,370613001002001,海韵便民超市,商铺,91370613MA3C5K8X2P,岱山路12号,121.4405,37.4605,王建国,13912345678\n" +
+		"2,370613001002001,鲁东饭店,饭店啊,,岱山路14号,121.4405,37.4605,,\n")
+	expect(t, linli(t, "", "import", "places", dbFlag, "--file", file), exitUsage, "第 3 行 / row 3 · 类型")
+	expect(t, linli(t, "", "import", "places", dbFlag, "--file", file, "--check"), exitUsage, "row 3")
+	expect(t, linli(t, "", "import", "residents", dbFlag, "--file", file), exitUsage)
+}

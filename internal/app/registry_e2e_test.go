@@ -245,6 +245,13 @@ func registryProbes(ids walkIDs) []probe {
 		{"GET", "/registry/patrols", nil, 200, readers, nil},
 		{"POST", "/registry/patrols", nil, 303, editors, form("grid", workerGrid)},
 		{"POST", patrol + "/points", nil, 0, editors, form("lon", "121.4266", "lat", "37.4826")},
+		// Import and export of buildings, households and places.
+		{"GET", "/registry/import/places/template.csv", nil, 200, readers, nil},
+		{"GET", "/registry/import/buildings/template.xlsx", nil, 200, readers, nil},
+		{"POST", "/api/v1/registry/import/households", nil, 400, editors, nil},
+		{"GET", "/registry/export/buildings.xlsx", nil, 200, readers, nil},
+		{"POST", "/registry/export/places.csv", nil, 200, editors, form("reveal", "1", "reason", "联系商户")},
+		{"GET", "/api/v1/registry/export/households.csv?grid=" + workerGrid, nil, 200, readers, nil},
 		{"GET", "/registry/settings", nil, 200, readers, nil},
 		{"POST", "/registry/settings/levels/high", nil, 303, admins, form("every_days", "7")},
 		{"POST", "/registry/settings/groups", nil, 303, admins, form("code", "hoarding", "name_zh", "囤积", "name_en", "Hoarding", "active", "1")},

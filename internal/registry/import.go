@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paulmach/orb"
+
 	"github.com/linli/linli/internal/area"
 	"github.com/linli/linli/internal/platform/auth"
 	"github.com/linli/linli/internal/platform/crypto"
@@ -80,9 +82,11 @@ var importColumns = []importColumn{
 }
 
 // ImportTemplateHeader is the header of the downloadable template.
-func ImportTemplateHeader() []string {
-	out := make([]string, 0, len(importColumns))
-	for _, c := range importColumns {
+func ImportTemplateHeader() []string { return templateHeader(importColumns) }
+
+func templateHeader(cols []importColumn) []string {
+	out := make([]string, 0, len(cols))
+	for _, c := range cols {
 		out = append(out, c.header)
 	}
 	return out
@@ -129,10 +133,13 @@ type ImportProgress struct {
 
 // ImportReport is what an import did, or would do when it was a check.
 type ImportReport struct {
-	Rows    int  `json:"rows"`    // residents in the file
-	Created int  `json:"created"` // new residents
-	Updated int  `json:"updated"` // residents already registered, updated
-	Checked bool `json:"checked_only,omitempty"`
+	Rows    int `json:"rows"`    // residents in the file (other kinds: its rows)
+	Created int `json:"created"` // new residents (other kinds: rows adding something)
+	Updated int `json:"updated"` // residents already registered, updated (other kinds: rows changing something)
+	// Unchanged counts the rows of buildings, households and places that
+	// are registered as the file has them (residents' rows always update).
+	Unchanged int  `json:"unchanged,omitempty"`
+	Checked   bool `json:"checked_only,omitempty"`
 }
 
 // ImportResidents imports the residents of a CSV or xlsx file opened with
@@ -280,31 +287,45 @@ func (a *arena) text(ref uint64) importText {
 	return importText{name: f[0], id: f[1], phone: f[2], birth: f[3], relation: f[4], note: f[5], from: f[6]}
 }
 
-// importer is the state of one import's first pass.
-type importer struct {
+// sheetImport is what the first pass of every kind of file shares: the
+// caller, the kind's columns, the problems found, the count of good rows,
+// and the grids, buildings and rooms the rows name, each looked up once.
+type sheetImport struct {
 	svc      *Service
 	p        *auth.Principal
+	cols     []importColumn // the kind's template
 	col      map[string]int // field key → cell index
 	progress func(ImportProgress)
 	now      time.Time
+	n        int // good rows
+
+	grids   []placed
+	gridBy  map[string]gridRef
+	builds  map[string]*importBuilding // by address without spaces
+	roomsBy map[int64]roomRef          // by room id
+	shapes  map[int32]orb.Geometry     // by grid: its boundary, nil for none
+
+	problems sheet.Problems
+}
+
+func (s *Service) newSheetImport(ctx context.Context, cols []importColumn, col map[string]int, progress func(ImportProgress)) sheetImport {
+	return sheetImport{svc: s, p: auth.From(ctx), cols: cols, col: col, progress: progress, now: s.now(),
+		gridBy: map[string]gridRef{}, roomsBy: map[int64]roomRef{}}
+}
+
+// importer is the state of one residents import's first pass.
+type importer struct {
+	sheetImport
 
 	groups  []Group
 	groupBy map[string]int // code, Chinese or English name → index
 	levels  []CareLevel
 	levelBy map[string]int
 
-	grids   []placed
-	gridBy  map[string]gridRef
-	builds  map[string]*importBuilding // by address without spaces
-	roomsBy map[int64]roomRef          // by room id
-
 	recs    [][]impRec // in chunks, so that growing never copies them all
-	n       int
 	updates int
 	text    arena
 	pending []int // records (by number) whose register check is due
-
-	problems sheet.Problems
 }
 
 type gridRef struct {
@@ -327,12 +348,11 @@ const recChunk = 1 << 16
 func (im *importer) rec(i int) *impRec { return &im.recs[i/recChunk][i%recChunk] }
 
 func (s *Service) newImporter(ctx context.Context, header []string, progress func(ImportProgress)) (*importer, error) {
-	im := &importer{svc: s, p: auth.From(ctx), progress: progress, now: s.now(), gridBy: map[string]gridRef{},
-		roomsBy: map[int64]roomRef{}}
-	var err error
-	if im.col, err = bindColumns(header); err != nil {
+	col, err := bindColumns(header)
+	if err != nil {
 		return nil, err
 	}
+	im := &importer{sheetImport: s.newSheetImport(ctx, importColumns, col, progress)}
 	if im.groups, err = s.store.groups(ctx); err != nil {
 		return nil, err
 	}
@@ -355,16 +375,40 @@ func (s *Service) newImporter(ctx context.Context, header []string, progress fun
 	return im, nil
 }
 
-// bindColumns finds the template's columns in a header. Unknown and
-// repeated columns are refused (a misspelt 联系电话 would otherwise drop
-// every phone number silently), and so is a header without a name, an ID
-// number and something that places the resident.
+// bindColumns finds the residents' template's columns in a header: it
+// must name a name, an ID number and something that places the resident.
 func bindColumns(header []string) (map[string]int, error) {
+	col, v := bindHeader(importColumns, header, "name", "id_number")
+	checkPlaceColumns(col, v, "err.registry.import_column_place")
+	return col, v.Err()
+}
+
+// checkPlaceColumns checks that a header has a column placing the row (a grid
+// code, a building's room, or a room's id; else the message key none),
+// and the building's address with the room's number.
+func checkPlaceColumns(col map[string]int, v *errs.Validation, none string) {
+	_, grid := col["grid"]
+	_, building := col["building"]
+	_, roomID := col["room_id"]
+	_, number := col["room_number"]
+	if !grid && !building && !roomID {
+		v.Add("header", none)
+	}
+	if building != number {
+		v.Add("header", "err.registry.import_column_room")
+	}
+}
+
+// bindHeader finds a template's columns in a header. Unknown and repeated
+// columns are refused (a misspelt 联系电话 would otherwise drop every phone
+// number silently), and so is a header without the required columns.
+func bindHeader(cols []importColumn, header []string, required ...string) (map[string]int, *errs.Validation) {
 	col := map[string]int{}
-	var v errs.Validation
+	v := &errs.Validation{}
+	names := strings.Join(templateHeader(cols), "、")
 	for i, h := range header {
 		key := ""
-		for _, c := range importColumns {
+		for _, c := range cols {
 			if h == c.header || containsString(c.aliases, h) {
 				key = c.key
 				break
@@ -372,29 +416,19 @@ func bindColumns(header []string) (map[string]int, error) {
 		}
 		switch _, dup := col[key]; {
 		case key == "":
-			v.Add(columnWhere(i, h), "err.registry.import_column_unknown", h, strings.Join(ImportTemplateHeader(), "、"))
+			v.Add(columnWhere(i, h), "err.registry.import_column_unknown", h, names)
 		case dup:
 			v.Add(columnWhere(i, h), "err.registry.import_column_twice", h)
 		default:
 			col[key] = i
 		}
 	}
-	for _, need := range []string{"name", "id_number"} {
+	for _, need := range required {
 		if _, ok := col[need]; !ok {
-			v.Add("header", "err.registry.import_column_missing", headerOf(need), strings.Join(ImportTemplateHeader(), "、"))
+			v.Add("header", "err.registry.import_column_missing", headerOf(cols, need), names)
 		}
 	}
-	_, grid := col["grid"]
-	_, building := col["building"]
-	_, roomID := col["room_id"]
-	_, number := col["room_number"]
-	if !grid && !building && !roomID {
-		v.Add("header", "err.registry.import_column_place")
-	}
-	if building != number {
-		v.Add("header", "err.registry.import_column_room")
-	}
-	return col, v.Err()
+	return col, v
 }
 
 func containsString(xs []string, s string) bool {
@@ -410,8 +444,8 @@ func columnWhere(i int, h string) string {
 	return fmt.Sprintf("表头第 %d 列 / header column %d “%s”", i+1, i+1, h)
 }
 
-func headerOf(key string) string {
-	for _, c := range importColumns {
+func headerOf(cols []importColumn, key string) string {
+	for _, c := range cols {
 		if c.key == key {
 			return c.header
 		}
@@ -419,28 +453,59 @@ func headerOf(key string) string {
 	return key
 }
 
-func (im *importer) report(p ImportProgress) {
-	if im.progress != nil {
-		im.progress(p)
+func (b *sheetImport) report(p ImportProgress) {
+	if b.progress != nil {
+		b.progress(p)
 	}
 }
 
 // add records a bad cell of the column of key ("" for the whole row).
-func (im *importer) add(line int, key, msg string, args ...any) {
+func (b *sheetImport) add(line int, key, msg string, args ...any) {
 	column := ""
 	if key != "" {
-		column = im.header(key)
+		column = b.header(key)
 	}
-	im.problems.Add(line, column, msg, args...)
+	b.problems.Add(line, column, msg, args...)
 }
 
 // header is the column's name as the file has it.
-func (im *importer) header(key string) string {
-	return headerOf(key)
+func (b *sheetImport) header(key string) string {
+	return headerOf(b.cols, key)
+}
+
+// getter reads a row's cells by field key, trimmed; "" for a column the
+// file does not have.
+func (b *sheetImport) getter(cells []string) func(string) string {
+	return func(key string) string {
+		if i, ok := b.col[key]; ok && i < len(cells) {
+			return strings.TrimSpace(cells[i])
+		}
+		return ""
+	}
 }
 
 // readAll is the first pass.
 func (im *importer) readAll(ctx context.Context, rows sheet.Reader) error {
+	err := im.readRows(ctx, rows, func(line int, cells []string) error {
+		im.row(ctx, line, cells)
+		if len(im.pending) >= knownBatch {
+			return im.checkKnown(ctx)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := im.checkKnown(ctx); err != nil {
+		return err
+	}
+	im.repeated()
+	return im.verdict("err.registry.import_no_rows")
+}
+
+// readRows reads every row of a file and hands each readable one to each;
+// an unreadable row is a problem of the file, and reading goes on.
+func (b *sheetImport) readRows(ctx context.Context, rows sheet.Reader, each func(line int, cells []string) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	batches := readAhead(ctx, rows)
@@ -450,43 +515,42 @@ func (im *importer) readAll(ctx context.Context, rows sheet.Reader) error {
 		for range batches {
 		}
 	}()
-	for b := range batches {
-		for _, r := range b {
+	for batch := range batches {
+		for _, r := range batch {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 			var bad *sheet.RowError
 			switch {
 			case errors.As(r.err, &bad):
-				im.add(bad.Line, "", "err.registry.import_row_unreadable", bad.Zh+" / "+bad.En)
+				b.add(bad.Line, "", "err.registry.import_row_unreadable", bad.Zh+" / "+bad.En)
 				continue
 			case r.err != nil:
 				return sheet.AsError(r.err)
 			}
-			if im.n+im.problems.Count() >= MaxImportRows {
+			if b.n+b.problems.Count() >= MaxImportRows {
 				return errs.OnField("file", "err.registry.import_too_many", MaxImportRows)
 			}
-			im.row(ctx, r.row.Line, r.row.Cells)
-			if len(im.pending) >= knownBatch {
-				if err := im.checkKnown(ctx); err != nil {
-					return err
-				}
+			if err := each(r.row.Line, r.row.Cells); err != nil {
+				return err
 			}
-			if (im.n+im.problems.Count())%10000 == 0 {
-				im.report(ImportProgress{Phase: "read", Read: im.n + im.problems.Count(), Bad: im.problems.Count()})
+			if (b.n+b.problems.Count())%10000 == 0 {
+				b.report(ImportProgress{Phase: "read", Read: b.n + b.problems.Count(), Bad: b.problems.Count()})
 			}
 		}
 	}
-	if err := im.checkKnown(ctx); err != nil {
+	return nil
+}
+
+// verdict ends a first pass: the problems found, or a file without a
+// single row (the message key empty), or nil.
+func (b *sheetImport) verdict(empty string) error {
+	b.report(ImportProgress{Phase: "read", Read: b.n, Bad: b.problems.Count()})
+	if err := b.problems.Err(); err != nil {
 		return err
 	}
-	im.repeated()
-	im.report(ImportProgress{Phase: "read", Read: im.n, Bad: im.problems.Count()})
-	if err := im.problems.Err(); err != nil {
-		return err
-	}
-	if im.n == 0 {
-		return errs.OnField("file", "err.registry.import_no_rows")
+	if b.n == 0 {
+		return errs.OnField("file", empty)
 	}
 	return nil
 }
@@ -495,12 +559,7 @@ func (im *importer) readAll(ctx context.Context, rows sheet.Reader) error {
 // appended to the records.
 func (im *importer) row(ctx context.Context, line int, cells []string) {
 	before := im.problems.Count()
-	get := func(key string) string {
-		if i, ok := im.col[key]; ok && i < len(cells) {
-			return strings.TrimSpace(cells[i])
-		}
-		return ""
-	}
+	get := im.getter(cells)
 	in := ResidentInput{Name: get("name"), IDNumber: normaliseID(get("id_number")), Relation: get("relation"), Note: get("note")}
 	r := impRec{line: int32(line), grid: -1}
 	if !(in.Name != "" && textOK(in.Name, 50)) {
@@ -552,7 +611,7 @@ func (im *importer) row(ctx context.Context, line int, cells []string) {
 	if in.Sex == Female {
 		r.sex = 1
 	}
-	im.place(ctx, line, &r, get)
+	r.grid, r.room = im.place(ctx, line, get)
 	from := im.link(line, &r, get)
 	im.care(line, &r, get("groups"), get("care_level"))
 	if im.problems.Count() > before {
@@ -599,8 +658,8 @@ func (im *importer) identity(line int, in *ResidentInput) {
 // place resolves the row's grid and room: a grid code, a room by its id,
 // or a room by its building's standard address, unit and number. When a
 // grid and a room are both given they must agree.
-func (im *importer) place(ctx context.Context, line int, r *impRec, get func(string) string) {
-	grid := int32(-1)
+func (im *sheetImport) place(ctx context.Context, line int, get func(string) string) (grid int32, room int64) {
+	grid = int32(-1)
 	if code := get("grid"); code != "" {
 		g := im.gridOf(ctx, code)
 		if g.err != "" {
@@ -619,38 +678,40 @@ func (im *importer) place(ctx context.Context, line int, r *impRec, get func(str
 		}
 		if ref.grid < 0 {
 			im.add(line, "room_id", "err.registry.import_room_id_unknown", idText)
-			return
+			return -1, 0
 		}
-		r.room, roomGrid = id, ref.grid
+		room, roomGrid = id, ref.grid
 	case addr != "":
 		b := im.building(ctx, addr)
 		if b == nil || b.grid < 0 {
 			im.add(line, "building", "err.registry.import_building_unknown", addr)
-			return
+			return -1, 0
 		}
 		unit, number := get("unit"), get("room_number")
 		unit = strings.TrimSuffix(unit, "单元")
 		id, ok := b.rooms[unit+"\x00"+number]
 		if !ok {
 			im.add(line, "room_number", "err.registry.import_room_unknown", addr, unit, number)
-			return
+			return -1, 0
 		}
-		r.room, roomGrid = id, b.grid
+		room, roomGrid = id, b.grid
 	}
 	switch {
 	case grid >= 0 && roomGrid >= 0 && grid != roomGrid:
 		im.add(line, "grid", "err.registry.import_room_grid", im.grids[roomGrid].Grid)
+		return -1, room
 	case grid >= 0:
-		r.grid = grid
+		return grid, room
 	case roomGrid >= 0:
-		r.grid = roomGrid
+		return roomGrid, room
 	case get("grid") == "":
 		im.add(line, "grid", "err.registry.grid_missing")
 	}
+	return -1, room
 }
 
 // gridOf resolves a grid code once per import.
-func (im *importer) gridOf(ctx context.Context, code string) gridRef {
+func (im *sheetImport) gridOf(ctx context.Context, code string) gridRef {
 	if g, ok := im.gridBy[code]; ok {
 		return g
 	}
@@ -678,7 +739,7 @@ func (im *importer) gridOf(ctx context.Context, code string) gridRef {
 	return g
 }
 
-func (im *importer) addGrid(pl placed) int32 {
+func (im *sheetImport) addGrid(pl placed) int32 {
 	for i, g := range im.grids {
 		if g.AreaID == pl.AreaID {
 			return int32(i)
@@ -690,7 +751,7 @@ func (im *importer) addGrid(pl placed) int32 {
 
 // placeOf turns an area of the database into a grid of the import, or
 // -1 when the caller may not edit there.
-func (im *importer) placeOf(areaID int64, path, code, name string) int32 {
+func (im *sheetImport) placeOf(areaID int64, path, code, name string) int32 {
 	if !im.p.Can(auth.RegistryEdit, path) {
 		return -1
 	}
@@ -699,7 +760,7 @@ func (im *importer) placeOf(areaID int64, path, code, name string) int32 {
 
 // building finds a building by its standard address, ignoring spaces, with
 // its rooms; buildings are read once, on first use.
-func (im *importer) building(ctx context.Context, addr string) *importBuilding {
+func (im *sheetImport) building(ctx context.Context, addr string) *importBuilding {
 	if im.builds == nil {
 		im.builds = map[string]*importBuilding{}
 		rows, err := im.svc.db.Q(ctx).QueryContext(ctx, `SELECT b.id, b.address, a.id, a.path, a.code, a.name
@@ -737,7 +798,7 @@ func (im *importer) building(ctx context.Context, addr string) *importBuilding {
 	return b
 }
 
-func (im *importer) roomByID(ctx context.Context, id int64) roomRef {
+func (im *sheetImport) roomByID(ctx context.Context, id int64) roomRef {
 	if r, ok := im.roomsBy[id]; ok {
 		return r
 	}

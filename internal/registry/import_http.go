@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,6 +41,7 @@ const maxImportBody = 512 << 20
 // importJob is one upload being imported.
 type importJob struct {
 	ID      string
+	kind    ImportKind
 	owner   int64 // the user who started it; only they see it
 	name    string
 	mu      sync.Mutex
@@ -63,13 +65,13 @@ func (s *Service) importJobs() *importJobs {
 	return v.(*importJobs)
 }
 
-// startImport imports the file at path (which it removes afterwards) in
+// startImport imports the upload (whose file it removes afterwards) in
 // the background, as the caller of ctx.
-func (s *Service) startImport(ctx context.Context, path string, check bool) *importJob {
+func (s *Service) startImport(ctx context.Context, up upload) *importJob {
 	b := make([]byte, 8)
 	rand.Read(b)
 	p := auth.From(ctx)
-	j := &importJob{ID: hex.EncodeToString(b), started: time.Now(), prog: ImportProgress{Phase: "read"}}
+	j := &importJob{ID: hex.EncodeToString(b), kind: up.kind, started: time.Now(), prog: ImportProgress{Phase: "read"}}
 	if p != nil {
 		j.owner, j.name = p.UserID, p.Name
 	}
@@ -84,8 +86,8 @@ func (s *Service) startImport(ctx context.Context, path string, check bool) *imp
 	js.mu.Unlock()
 	ctx = context.WithoutCancel(ctx) // the request ends at once; the job goes on
 	go func() {
-		defer os.Remove(path)
-		rep, err := s.importFile(ctx, path, check, func(pr ImportProgress) {
+		defer os.Remove(up.path)
+		rep, err := s.importFile(ctx, up, func(pr ImportProgress) {
 			j.mu.Lock()
 			j.prog = pr
 			j.mu.Unlock()
@@ -103,14 +105,14 @@ func (j *importJob) finished(age time.Duration) bool {
 	return j.done && time.Since(j.ended) > age
 }
 
-// importFile opens and imports the file at path.
-func (s *Service) importFile(ctx context.Context, path string, check bool, progress func(ImportProgress)) (ImportReport, error) {
-	rows, _, err := OpenImportFile(path)
+// importFile opens and imports an upload's file.
+func (s *Service) importFile(ctx context.Context, up upload, progress func(ImportProgress)) (ImportReport, error) {
+	rows, _, err := OpenImportFile(up.path)
 	if err != nil {
 		return ImportReport{}, err
 	}
 	defer rows.Close()
-	return s.ImportResidents(ctx, rows, ImportOptions{CheckOnly: check, Progress: progress})
+	return s.Import(ctx, up.kind, rows, ImportOptions{CheckOnly: up.check, Progress: progress})
 }
 
 // job returns the caller's job.
@@ -129,6 +131,7 @@ func (s *Service) job(ctx context.Context, id string) (*importJob, error) {
 // ImportStatus is what the progress endpoint answers.
 type ImportStatus struct {
 	ID       string             `json:"id"`
+	Kind     ImportKind         `json:"kind"`
 	Done     bool               `json:"done"`
 	Progress ImportProgress     `json:"progress"`
 	Report   *ImportReport      `json:"report,omitempty"`
@@ -147,7 +150,7 @@ type ImportStatusError struct {
 func (h *handler) status(r *http.Request, j *importJob) ImportStatus {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	st := ImportStatus{ID: j.ID, Done: j.done, Progress: j.prog, err: j.err}
+	st := ImportStatus{ID: j.ID, Kind: j.kind, Done: j.done, Progress: j.prog, err: j.err}
 	end := time.Now()
 	if j.done {
 		end = j.ended
@@ -173,17 +176,49 @@ func importRoutes(h *handler) {
 	h.srv.Handle(web.Route{Pattern: "GET /registry/export/residents.xlsx"}, h.exportXLSX)
 	h.srv.Handle(web.Route{Pattern: "POST /registry/export/residents.xlsx"}, h.exportXLSX)
 	h.srv.Handle(web.Route{Pattern: "GET /api/v1/registry/export/residents.xlsx"}, h.exportXLSX)
+	// Every kind: templates, the API's upload, and exports, the kind named in the path.
+	h.srv.Handle(web.Route{Pattern: "GET /registry/import/{kind}/template.csv"}, h.importTemplate)
+	h.srv.Handle(web.Route{Pattern: "GET /registry/import/{kind}/template.xlsx"}, h.importTemplate)
+	h.srv.Handle(web.Route{Pattern: "POST /api/v1/registry/import/{kind}", MaxBody: maxImportBody}, h.apiImport)
+	h.srv.Handle(web.Route{Pattern: "GET /registry/export/{file}"}, h.exportFile)
+	h.srv.Handle(web.Route{Pattern: "POST /registry/export/{file}"}, h.exportFile)
+	h.srv.Handle(web.Route{Pattern: "GET /api/v1/registry/export/{file}"}, h.exportFile)
+}
+
+// upload is a received file to import: where it is saved, what it holds,
+// and whether only to check it.
+type upload struct {
+	path  string
+	kind  ImportKind
+	check bool
 }
 
 // receive streams the multipart upload's "file" into a temporary file
 // (an xlsx is read through its zip directory, which needs the whole file)
-// and reads the "check" field. The read deadline is moved on: a large
-// file on a slow line takes longer than the server's usual minute.
-func receive(w http.ResponseWriter, r *http.Request) (path string, check bool, err error) {
+// and reads the "check" and "kind" fields; kind is the path's kind when
+// the route names one. The read deadline is moved on: a large file on a
+// slow line takes longer than the server's usual minute.
+func receive(w http.ResponseWriter, r *http.Request) (upload, error) {
+	up, kind, err := receiveParts(w, r)
+	if err != nil {
+		return up, err
+	}
+	if k := r.PathValue("kind"); k != "" {
+		kind = k
+	}
+	if up.kind, err = ParseImportKind(kind); err != nil {
+		os.Remove(up.path)
+		return upload{}, err
+	}
+	return up, nil
+}
+
+func receiveParts(w http.ResponseWriter, r *http.Request) (up upload, kind string, err error) {
+	path, check := "", false
 	http.NewResponseController(w).SetReadDeadline(time.Now().Add(30 * time.Minute))
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return "", false, errs.OnField("file", "err.registry.import_file_missing")
+		return up, "", errs.OnField("file", "err.registry.import_file_missing")
 	}
 	for {
 		part, err := mr.NextPart()
@@ -191,30 +226,33 @@ func receive(w http.ResponseWriter, r *http.Request) (path string, check bool, e
 			break
 		}
 		if err != nil {
-			return cleanup(path, tooLarge(err))
+			return up, "", cleanup(path, tooLarge(err))
 		}
 		switch part.FormName() {
 		case "check":
 			v, _ := io.ReadAll(io.LimitReader(part, 16))
 			check = len(v) > 0
+		case "kind":
+			v, _ := io.ReadAll(io.LimitReader(part, 16))
+			kind = string(v)
 		case "file":
 			if path != "" {
 				break
 			}
 			if path, err = save(part); err != nil {
-				return cleanup(path, tooLarge(err))
+				return up, "", cleanup(path, tooLarge(err))
 			}
 		}
 		part.Close()
 	}
 	if path == "" {
-		return "", false, errs.OnField("file", "err.registry.import_file_missing")
+		return up, "", errs.OnField("file", "err.registry.import_file_missing")
 	}
-	return path, check, nil
+	return upload{path: path, check: check}, kind, nil
 }
 
 func save(part *multipart.Part) (string, error) {
-	tmp, err := os.CreateTemp("", "linli-residents-*")
+	tmp, err := os.CreateTemp("", "linli-import-*")
 	if err != nil {
 		return "", err
 	}
@@ -225,11 +263,11 @@ func save(part *multipart.Part) (string, error) {
 	return tmp.Name(), err
 }
 
-func cleanup(path string, err error) (string, bool, error) {
+func cleanup(path string, err error) error {
 	if path != "" {
 		os.Remove(path)
 	}
-	return "", false, err
+	return err
 }
 
 func tooLarge(err error) error {
@@ -250,13 +288,17 @@ func (h *handler) importPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	status := http.StatusOK
+	data["Kinds"], data["Kind"] = ImportKinds, KindResidents
+	if k, err := ParseImportKind(r.URL.Query().Get("kind")); err == nil {
+		data["Kind"] = k
+	}
 	if id := r.URL.Query().Get("job"); id != "" {
 		j, err := h.svc.job(ctx, id)
 		if err != nil {
 			return err
 		}
 		st := h.status(r, j)
-		data["Job"] = st
+		data["Job"], data["Kind"] = st, st.Kind
 		if !st.Done {
 			w.Header().Set("Refresh", "2")
 		} else if st.err != nil {
@@ -278,43 +320,45 @@ func (h *handler) importUpload(w http.ResponseWriter, r *http.Request) error {
 	if _, err := auth.Require(ctx, auth.RegistryEdit); err != nil {
 		return err
 	}
-	path, check, err := receive(w, r)
+	up, err := receive(w, r)
 	if err != nil {
 		data, derr := h.common(ctx, "import")
 		if derr != nil {
 			return derr
 		}
+		data["Kinds"], data["Kind"] = ImportKinds, KindResidents
 		if ferr := h.formError(ctx, data, err); ferr != nil {
 			return ferr
 		}
 		return h.render(w, r, web.Status(err), "registry_import", "registry.import.title", data)
 	}
-	j := h.svc.startImport(ctx, path, check)
+	j := h.svc.startImport(ctx, up)
 	http.Redirect(w, r, "/registry/import?job="+j.ID, http.StatusSeeOther)
 	return nil
 }
 
-// apiImport imports an upload: at once (the answer is the report, or the
-// error listing every bad row), or with ?async=1 in the background (202
-// with the job; poll GET /api/v1/registry/import/{job}).
+// apiImport imports an upload of residents, or of the path's kind: at
+// once (the answer is the report, or the error listing every bad row), or
+// with ?async=1 in the background (202 with the job; poll
+// GET /api/v1/registry/import/{job}).
 func (h *handler) apiImport(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	if _, err := auth.Require(ctx, auth.RegistryEdit); err != nil {
 		return err
 	}
-	path, check, err := receive(w, r)
+	up, err := receive(w, r)
 	if err != nil {
 		return err
 	}
 	if r.URL.Query().Get("async") != "" {
-		j := h.svc.startImport(ctx, path, check)
+		j := h.svc.startImport(ctx, up)
 		w.Header().Set("Location", "/api/v1/registry/import/"+j.ID)
 		web.JSON(w, http.StatusAccepted, h.status(r, j))
 		return nil
 	}
-	defer os.Remove(path)
+	defer os.Remove(up.path)
 	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(30 * time.Minute))
-	rep, err := h.svc.importFile(ctx, path, check, nil)
+	rep, err := h.svc.importFile(ctx, up, nil)
 	return web.Reply(w, http.StatusOK, rep, err)
 }
 
@@ -330,29 +374,32 @@ func (h *handler) apiImportStatus(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-// importTemplate is the template with its Chinese header and an example
-// row, as xlsx or CSV (UTF-8 with a byte-order mark, for Excel).
+// importTemplate is a kind's template with its Chinese header and an
+// example row, as xlsx or CSV (UTF-8 with a byte-order mark, for Excel).
 func (h *handler) importTemplate(w http.ResponseWriter, r *http.Request) error {
 	if _, err := auth.Require(r.Context(), auth.RegistryRead); err != nil {
 		return err
 	}
+	kind, err := ParseImportKind(r.PathValue("kind"))
+	if err != nil {
+		return err
+	}
+	sheetName, header, example := TemplateOf(kind)
 	var out sheet.Writer
-	var err error
-	if r.URL.Path == "/registry/import/template.xlsx" {
+	if strings.HasSuffix(r.URL.Path, ".xlsx") {
 		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-		w.Header().Set("Content-Disposition", `attachment; filename="residents-template.xlsx"`)
-		out, err = sheet.NewXLSXWriter(w, "居民", ImportTemplateHeader())
+		w.Header().Set("Content-Disposition", `attachment; filename="`+string(kind)+`-template.xlsx"`)
+		out, err = sheet.NewXLSXWriter(w, sheetName, header)
 	} else {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", `attachment; filename="residents-template.csv"`)
-		out, err = sheet.NewCSVWriter(w, ImportTemplateHeader())
+		w.Header().Set("Content-Disposition", `attachment; filename="`+string(kind)+`-template.csv"`)
+		out, err = sheet.NewCSVWriter(w, header)
 	}
 	if err != nil {
 		return err
 	}
-	ex := ImportTemplateExample()
-	cells := make([]any, len(ex))
-	for i, c := range ex {
+	cells := make([]any, len(example))
+	for i, c := range example {
 		cells[i] = c
 	}
 	if err := out.Write(cells); err != nil {
@@ -381,4 +428,57 @@ func (h *handler) exportXLSX(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Disposition", `attachment; filename="residents.xlsx"`)
 	_, err := h.svc.ExportResidentsXLSX(ctx, residentQuery(r), w, opt)
 	return err
+}
+
+// exportFile streams a kind's export named by the path's file, as
+// buildings.xlsx or places.csv, in the caller's scope (?grid= for one
+// grid). Places' phones and residents' numbers are masked unless a reveal
+// with a reason is asked for (a form's POST, or the API's query), as for
+// exportXLSX.
+func (h *handler) exportFile(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	if r.Method == http.MethodPost {
+		if err := web.ParseForm(r); err != nil {
+			return err
+		}
+	}
+	name, format, _ := strings.Cut(r.PathValue("file"), ".")
+	kind, err := ParseImportKind(name)
+	if err != nil || name == "" {
+		return errs.E(errs.NotFound, "err.registry.import_kind", name)
+	}
+	opt := ExportOptions{Reveal: r.FormValue("reveal") != "", Reason: r.FormValue("reason")}
+	if err := h.svc.CheckExport(ctx, opt); err != nil {
+		return err
+	}
+	if format != "csv" && format != "xlsx" {
+		return errs.OnField("format", "err.registry.export_format")
+	}
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(30 * time.Minute))
+	d := &download{w: w, set: func() {
+		if format == "xlsx" {
+			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+		} else {
+			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		}
+		w.Header().Set("Content-Disposition", `attachment; filename="`+string(kind)+"."+format+`"`)
+	}}
+	_, err = h.svc.Export(ctx, kind, format, ExportQuery{Grid: r.FormValue("grid")}, d, opt)
+	return err
+}
+
+// download sets a file's headers at its first byte, so that an error found
+// before (a grid outside the caller's scope) is answered as an error.
+type download struct {
+	w       http.ResponseWriter
+	set     func()
+	started bool
+}
+
+func (d *download) Write(p []byte) (int, error) {
+	if !d.started {
+		d.started = true
+		d.set()
+	}
+	return d.w.Write(p)
 }

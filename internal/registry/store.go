@@ -760,3 +760,85 @@ func (s store) insertPairs(ctx context.Context, table string, cols []string, row
 	}
 	return nil
 }
+
+// --- imports and exports of buildings, households and places ---
+
+// buildingAt finds a building by its standard address, the key of the
+// table's unique constraint; sql.ErrNoRows when there is none.
+func (s store) buildingAt(ctx context.Context, road, doorNo, name string) (Building, error) {
+	return scanBuilding(s.db.Q(ctx).QueryRowContext(ctx, "SELECT "+buildingCols+buildingFrom+
+		"WHERE b.road = $1 AND b.door_no = $2 AND b.name = $3", road, doorNo, name))
+}
+
+func (s store) updateRoom(ctx context.Context, id int64, in RoomInput) error {
+	_, err := s.db.Q(ctx).ExecContext(ctx, "UPDATE registry_rooms SET floor = $1, usage = $2 WHERE id = $3", in.Floor, string(in.Usage), id)
+	return err
+}
+
+// roomsOf returns the rooms of the buildings, by building, in the order
+// of a building's page.
+func (s store) roomsOf(ctx context.Context, buildings []int64) (map[int64][]Room, error) {
+	out := map[int64][]Room{}
+	if len(buildings) == 0 {
+		return out, nil
+	}
+	var a args
+	marks := make([]string, len(buildings))
+	for i, id := range buildings {
+		marks[i] = a.add(id)
+	}
+	rooms, err := db.All(ctx, s.db.Q(ctx), scanRoom, "SELECT "+roomCols+" FROM registry_rooms WHERE building_id IN ("+
+		strings.Join(marks, ", ")+") ORDER BY building_id, unit, floor, number", a...)
+	for _, r := range rooms {
+		out[r.BuildingID] = append(out[r.BuildingID], r)
+	}
+	return out, err
+}
+
+// householdsIn returns the households of a grid, oldest first.
+func (s store) householdsIn(ctx context.Context, areaID int64) ([]Household, error) {
+	return db.All(ctx, s.db.Q(ctx), func(row db.Scanner) (Household, error) {
+		var h Household
+		var room sql.NullInt64
+		err := row.Scan(&h.ID, &room, &h.Number)
+		h.RoomID = room.Int64
+		return h, err
+	}, "SELECT id, room_id, number FROM registry_households WHERE area_id = $1 ORDER BY id", areaID)
+}
+
+func (s store) setHouseholdRoom(ctx context.Context, id, roomID int64) error {
+	_, err := s.db.Q(ctx).ExecContext(ctx, "UPDATE registry_households SET room_id = $1 WHERE id = $2", roomID, id)
+	return err
+}
+
+// householdLine is a household as its export shows it: its room by the
+// building's standard address, unit and number.
+type householdLine struct {
+	ID                        int64
+	Number, Grid              string
+	Address, Unit, RoomNumber string
+}
+
+// households lists the households in the caller's scope by id, after a
+// cursor, optionally in one grid.
+func (s store) households(ctx context.Context, p *auth.Principal, grid string, after int64, limit int) ([]householdLine, error) {
+	var a args
+	where := []string{a.scope(p, auth.RegistryRead, "h.area_id"), "h.id > " + a.add(after)}
+	if grid != "" {
+		where = append(where, "a.code = "+a.add(grid))
+	}
+	return db.All(ctx, s.db.Q(ctx), func(row db.Scanner) (householdLine, error) {
+		var h householdLine
+		var addr, unit, number sql.NullString
+		err := row.Scan(&h.ID, &h.Number, &h.Grid, &addr, &unit, &number)
+		h.Address, h.Unit, h.RoomNumber = addr.String, unit.String, number.String
+		return h, err
+	}, `SELECT h.id, h.number, a.code, b.address, rm.unit, rm.number FROM registry_households h JOIN areas a ON a.id = h.area_id
+		LEFT JOIN registry_rooms rm ON rm.id = h.room_id LEFT JOIN registry_buildings b ON b.id = rm.building_id
+		WHERE `+strings.Join(where, " AND ")+" ORDER BY h.id LIMIT "+a.add(limit), a...)
+}
+
+// placesIn returns the places of a grid.
+func (s store) placesIn(ctx context.Context, areaID int64) ([]Place, error) {
+	return db.All(ctx, s.db.Q(ctx), scanPlace, "SELECT "+placeCols+placeFrom+"WHERE pl.area_id = $1 ORDER BY pl.id", areaID)
+}
