@@ -72,6 +72,9 @@ func (h *handler) importUpload(r *http.Request) (HotlineReport, error) {
 	if err := parseForm(r); err != nil {
 		return HotlineReport{}, err
 	}
+	if r.MultipartForm == nil { // a form without files, or no form at all
+		return HotlineReport{}, fieldErr("file", "err.hotline.file_missing")
+	}
 	defer r.MultipartForm.RemoveAll()
 	opt := HotlineOptions{Mapping: DefaultHotlineMapping(), CheckOnly: r.FormValue("check") != ""}
 	if mf, _, err := r.FormFile("mapping"); err == nil {

@@ -280,6 +280,11 @@ func (h *handler) correctForm(w http.ResponseWriter, r *http.Request, id int64, 
 		return err
 	}
 	latest := hist[len(hist)-1]
+	// The form shows the notice as it stands (drafts and lists
+	// included): only to those who may correct it, in its community.
+	if err := auth.From(r.Context()).Require(auth.CivicPublish, latest.AreaPath); err != nil {
+		return err
+	}
 	if in == nil {
 		in = &NoticeInput{Title: latest.Title, Body: latest.Body, PeriodFrom: latest.PeriodFrom, PeriodTo: latest.PeriodTo, TopicID: latest.TopicID}
 	}
@@ -619,6 +624,11 @@ func (h *handler) topicForm(w http.ResponseWriter, r *http.Request, id int64, in
 	}
 	t, err := h.svc.GetTopic(r.Context(), id)
 	if err != nil {
+		return err
+	}
+	// The decision and progress forms, and the votes about the topic,
+	// are for the moderators of its own community.
+	if err := auth.From(r.Context()).Require(auth.CivicModerate, t.AreaPath); err != nil {
 		return err
 	}
 	votes, err := h.svc.Votes(r.Context(), t.Community)
