@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -212,7 +213,12 @@ func csvText(v any) string {
 
 // defuse makes a text that Excel would run as a formula show as text.
 func defuse(s string) string {
-	if s != "" && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r') {
+	// Only white space is no formula, and a blank cell must stay blank
+	// (the fuzzer found a tab-only cell written as "'\t", read back as "'").
+	if strings.TrimSpace(s) == "" {
+		return s
+	}
+	if s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r' {
 		return "'" + s
 	}
 	return s
