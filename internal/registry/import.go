@@ -150,6 +150,7 @@ func (s *Service) ImportResidents(ctx context.Context, rows sheet.Reader, opt Im
 	if _, err := auth.Require(ctx, auth.RegistryEdit); err != nil {
 		return ImportReport{}, err
 	}
+	defer tightGC()()
 	im, err := s.newImporter(ctx, rows.Header(), opt.Progress)
 	if err != nil {
 		return ImportReport{}, err
