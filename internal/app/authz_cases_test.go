@@ -14,11 +14,11 @@ var casesRules = map[string]rule{
 	"GET /t/{token}":            public().on("caseTrack"),
 	"POST /t/{token}/rate":      public().on("caseTrack"),
 
-	"GET /api/v1/cases":                   need(auth.CaseRead),
+	"GET /api/v1/cases":                   need(auth.CaseRead).lists("case"),
 	"GET /api/v1/cases/{number}":          need(auth.CaseRead).on("case").hides(auth.CaseRead),
 	"GET /api/v1/cases/{number}/events":   need(auth.CaseRead).on("case").hides(auth.CaseRead),
 	"POST /api/v1/cases/{number}/actions": need(auth.CaseAccept).on("case").hides(auth.CaseRead).with(`{"action":"accept"}`),
-	"GET /cases":                          need(auth.CaseRead),
+	"GET /cases":                          need(auth.CaseRead).lists("case"),
 	"GET /cases/{number}":                 need(auth.CaseRead).on("case").hides(auth.CaseRead),
 	"POST /cases/{number}/act":            need(auth.CaseRead).on("case").hides(auth.CaseRead).with("action=note&note=authz").because("a note needs only case.read (cases/act.go staffPerm)"),
 	"POST /cases/{number}/reveal":         need(auth.CaseCallback).on("case").hides(auth.CaseRead).with("reason=authz"),

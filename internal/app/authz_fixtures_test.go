@@ -241,7 +241,7 @@ func casesFixtures(m fxMaker, add addFunc, fixed func(string, map[string]string)
 	}
 	ra, fa := report(workerGrid, 0)
 	rb, fb := report(otherGrid, 1)
-	add("case", workerGrid, kv("number", ra.Number), otherGrid, kv("number", rb.Number))
+	add("case", workerGrid, kv("number", ra.Number), otherGrid, kv("number", rb.Number, "mark", rb.Number))
 	fixed("caseTrack", kv("token", ra.Token))
 	add("caseFile", workerGrid, kv("number", ra.Number, "id", fa), otherGrid, kv("number", rb.Number, "id", fb))
 }

@@ -1,8 +1,10 @@
 package app
 
 import (
+	"archive/zip"
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"net/url"
@@ -44,6 +46,15 @@ import (
 //	                  each use says why; a refused role must never get anything else
 //	.destructive()    probed after every other route (cancel, close, revoke, end, log out)
 //	.knownBug(text)   an authorization bug found by the walk: the test fails until it is fixed
+//	.lists(kinds…)    a list (a GET with no object in the path): a role whose grants stop short
+//	                  of community B must not find the B fixture of each kind in the answer,
+//	                  and a role that sees B must (so that the check can fail)
+//	.listQuery(q)     the query the list probe sends instead of q (one that brings B's rows up)
+//	.unscoped(why)    a list that shows B's fixtures to everyone it admits (public, a catalogue)
+//
+// Every GET with no object in the path is also asked for as every admitted
+// visitor: one whose answer holds a B fixture's mark (see checkLists) must
+// say .lists or .unscoped, so that no new list of scoped rows goes unchecked.
 //
 // An allowed role passes when the answer is neither 401, 403 nor 5xx (400,
 // 404, 409 for a minimal body are fine: authorization passed), and not 404
@@ -84,6 +95,11 @@ type rule struct {
 	refusedAs []int
 	anyRes    bool // the demo resident passes on objects of any community (acts on their own record)
 	fresh     bool // sent from a new visitor each time (logging in replaces the visitor's session)
+	// listed names the fixture kinds whose B object a list hides from the
+	// roles that do not see B; listQ is the query its probe sends ("": q)
+	listed []string
+	listQ  string
+	open   string // why a list shows B's fixtures to everyone it admits
 }
 
 type ruleKind int
@@ -100,21 +116,24 @@ func user() rule                { return rule{kind: ruleUser} }
 func need(p auth.Perm) rule     { return rule{kind: rulePerm, perm: p} }
 func only(rs ...auth.Role) rule { return rule{kind: ruleOnly, roles: rs} }
 
-func (r rule) on(obj string) rule        { r.obj = obj; return r }
-func (r rule) q(query string) rule       { r.query = query; return r }
-func (r rule) hides(p auth.Perm) rule    { r.hide = p; return r }
-func (r rule) hidesUnseen() rule         { r.unseen = true; return r }
-func (r rule) orResident() rule          { r.resident = true; return r }
-func (r rule) with(body string) rule     { r.body = body; return r }
-func (r rule) destructive() rule         { r.last = true; return r }
-func (r rule) because(why string) rule   { r.why = why; return r }
-func (r rule) knownBug(what string) rule { r.bug = what; return r }
-func (r rule) hidesAll() rule            { r.hideAll = true; return r }
-func (r rule) and(p auth.Perm) rule      { r.also = p; return r }
-func (r rule) or(p auth.Perm) rule       { r.alt = p; return r }
-func (r rule) orAnyResident() rule       { r.anyRes = true; return r }
-func (r rule) freshVisitor() rule        { r.fresh = true; return r }
-func (r rule) refused(codes ...int) rule { r.refusedAs = codes; return r }
+func (r rule) on(obj string) rule         { r.obj = obj; return r }
+func (r rule) q(query string) rule        { r.query = query; return r }
+func (r rule) hides(p auth.Perm) rule     { r.hide = p; return r }
+func (r rule) hidesUnseen() rule          { r.unseen = true; return r }
+func (r rule) orResident() rule           { r.resident = true; return r }
+func (r rule) with(body string) rule      { r.body = body; return r }
+func (r rule) destructive() rule          { r.last = true; return r }
+func (r rule) because(why string) rule    { r.why = why; return r }
+func (r rule) knownBug(what string) rule  { r.bug = what; return r }
+func (r rule) hidesAll() rule             { r.hideAll = true; return r }
+func (r rule) and(p auth.Perm) rule       { r.also = p; return r }
+func (r rule) or(p auth.Perm) rule        { r.alt = p; return r }
+func (r rule) orAnyResident() rule        { r.anyRes = true; return r }
+func (r rule) freshVisitor() rule         { r.fresh = true; return r }
+func (r rule) refused(codes ...int) rule  { r.refusedAs = codes; return r }
+func (r rule) lists(kinds ...string) rule { r.listed = kinds; return r }
+func (r rule) listQuery(q string) rule    { r.listQ = q; return r }
+func (r rule) unscoped(why string) rule   { r.open = why; return r }
 
 // seen is a route for whoever has a grant over, or inside, the object's
 // area (the service desk's facilities and catalog: a grid worker sees
@@ -407,15 +426,11 @@ func TestAuthzMatrix(t *testing.T) {
 		fx := authzFixtures(t, s, admin)
 		probes := targets(t, m, fx, paths)
 
-		type visitor struct {
-			name string
-			p    *auth.Principal
-			c    *client
-		}
 		visitors := []visitor{{name: "anonymous", c: s.client(t)}}
 		for _, role := range auth.Roles {
 			visitors = append(visitors, visitor{name: string(role), p: asRole(role, s.Accounts[role].Area, paths), c: s.login(t, role)})
 		}
+		lists := checkLists(t, probes, fx, visitors, paths)
 		requests, covered := 0, map[string]bool{}
 		for _, pt := range probes {
 			for _, v := range visitors {
@@ -432,9 +447,109 @@ func TestAuthzMatrix(t *testing.T) {
 				}
 			}
 		}
-		t.Logf("authorization matrix: %d of %d routes covered, %d requests (%d visitors), %s",
-			len(covered), len(routes), requests, len(visitors), time.Since(start).Round(time.Millisecond))
+		t.Logf("authorization matrix: %d of %d routes covered, %d requests (%d visitors), %d lists checked for rows of B, %s",
+			len(covered), len(routes), requests, len(visitors), lists, time.Since(start).Round(time.Millisecond))
 	})
+}
+
+// visitor is one column of the matrix: a demo role's session, or an
+// anonymous visitor's (p nil).
+type visitor struct {
+	name string
+	p    *auth.Principal
+	c    *client
+}
+
+// checkLists asks for every GET route with no object in its path as every
+// visitor the rule admits, before the walk changes the fixtures, and looks
+// in the answers for the marks of the fixtures' B objects (fixture vals
+// "mark": a unique title, or a number). A visitor whose grants stop short
+// of the object's area must not find it in a .lists route, and one that
+// sees the area must find it in at least one answer (where the rule admits
+// one: a resident's own list has only the demo resident); a route not declared
+// .lists or .unscoped must not show a B fixture to anyone. It returns how
+// many .lists routes it checked.
+func checkLists(t *testing.T, probes []probeTarget, fx map[string]fixture, visitors []visitor, areaPath func(string) string) int {
+	t.Helper()
+	checked := 0
+	for _, pt := range probes {
+		method, path, _ := strings.Cut(pt.pattern, " ")
+		r := pt.rule
+		if method != http.MethodGet || pt.scope != "A" || wildcard.MatchString(path) {
+			if len(r.listed) > 0 || r.open != "" {
+				t.Errorf("%s: .lists and .unscoped are for GET routes with no object in the path", pt.pattern)
+			}
+			continue
+		}
+		if r.listQ != "" {
+			path, _, _ = strings.Cut(pt.path, "?")
+			path += r.listQ
+		} else {
+			path = pt.path
+		}
+		found := map[string]bool{} // kinds a visitor who sees B found
+		undeclared := map[string][]string{}
+		witness := false // an admitted visitor sees B
+		for _, v := range visitors {
+			if r.want(v.p, pt.area) != passes {
+				continue
+			}
+			witness = witness || v.p != nil && v.p.Can(auth.AreaRead, areaPath(communityB))
+			text := answerText(v.c.get(path))
+			for kind, f := range fx {
+				if f.out == nil || f.out.vals["mark"] == "" || !strings.Contains(text, f.out.vals["mark"]) {
+					continue
+				}
+				sees := v.p != nil && v.p.Can(auth.AreaRead, areaPath(f.out.area))
+				switch {
+				case r.open != "":
+				case len(r.listed) == 0 && sees:
+					undeclared[kind] = append(undeclared[kind], v.name)
+				case len(r.listed) == 0:
+					undeclared[kind] = append(undeclared[kind], v.name+" (who does not see B)")
+				case !sees:
+					t.Errorf("%s %s [%s]: leaks community B's %s %q to a role that does not see %s",
+						v.name, pt.pattern, path, kind, f.out.vals["mark"], f.out.area)
+				default:
+					found[kind] = true
+				}
+			}
+		}
+		for _, kind := range slices.Sorted(maps.Keys(undeclared)) {
+			t.Errorf("%s [%s] shows community B's %s %q to %s: a list of scoped rows, declare .lists(%q) or .unscoped(why)",
+				pt.pattern, path, kind, fx[kind].out.vals["mark"], strings.Join(undeclared[kind], ", "), kind)
+		}
+		for _, kind := range r.listed {
+			if fx[kind].out == nil || fx[kind].out.vals["mark"] == "" {
+				t.Fatalf("%s lists %q: the fixture has no B object with a mark", pt.pattern, kind)
+			}
+			if !found[kind] && witness {
+				t.Errorf("%s [%s]: no role that sees community B finds its %s %q, so the check cannot fail (.listQuery?)",
+					pt.pattern, path, kind, fx[kind].out.vals["mark"])
+			}
+		}
+		if len(r.listed) > 0 {
+			checked++
+		}
+	}
+	return checked
+}
+
+// answerText is an answer's text to look for marks in: the body, or the
+// XML inside a spreadsheet (a zip).
+func answerText(r response) string {
+	zr, err := zip.NewReader(strings.NewReader(r.Body), int64(len(r.Body)))
+	if err != nil {
+		return r.Body
+	}
+	var b strings.Builder
+	for _, f := range zr.File {
+		if rc, err := f.Open(); err == nil {
+			io.Copy(&b, rc)
+			rc.Close()
+		}
+	}
+	return b.String()
 }
 
 // areaPaths returns a lookup of the demo areas' paths by code.

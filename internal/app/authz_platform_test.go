@@ -11,7 +11,7 @@ var platformRules = map[string]rule{
 	"GET /readyz":      public(),
 	"GET /metrics":     need(auth.MetricsRead),
 	"GET /{$}":         user(),
-	"GET /inbox":       user(),
+	"GET /inbox":       user().lists("case"),
 	"POST /inbox/read": user(),
 	"GET /":            public().because("the catch-all: a 404 page"),
 

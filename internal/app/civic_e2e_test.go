@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -314,7 +315,9 @@ func TestE2ECivicStaffForms(t *testing.T) {
 // axeSource is axe-core's browser script from test/a11y (pinned in its
 // package.json). When it is not installed, LINLI_TEST_NODE=1 (CI) installs
 // it with npm ci, as the Open311 client test does; without that it is ""
-// and the axe check is skipped.
+// and the axe check is skipped. The install runs once per test process:
+// two browser tests running npm ci in the same directory at once removed
+// each other's node_modules.
 func axeSource(t *testing.T) string {
 	t.Helper()
 	dir, err := filepath.Abs(filepath.Join("..", "..", "test", "a11y"))
@@ -326,14 +329,8 @@ func axeSource(t *testing.T) string {
 		if os.Getenv("LINLI_TEST_NODE") == "" {
 			return ""
 		}
-		npm, err := exec.LookPath("npm")
-		if err != nil {
-			t.Fatalf("LINLI_TEST_NODE is set but npm is missing (%v) to install axe-core in test/a11y", err)
-		}
-		install := exec.CommandContext(t.Context(), "sh", "-c", `"$NPM" ci --offline --no-audit --no-fund || "$NPM" ci --no-audit --no-fund`)
-		install.Dir, install.Env = dir, append(os.Environ(), "NPM="+npm)
-		if out, err := install.CombinedOutput(); err != nil {
-			t.Fatalf("npm ci in test/a11y: %v\n%s", err, out)
+		if err := installAxe(dir); err != nil {
+			t.Fatal(err)
 		}
 	}
 	b, err := os.ReadFile(file)
@@ -341,6 +338,30 @@ func axeSource(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// axeInstall is the one npm ci of the test process and its outcome.
+var axeInstall struct {
+	once sync.Once
+	err  error
+}
+
+// installAxe runs npm ci in dir once per process; later callers wait for
+// the first and share its outcome.
+func installAxe(dir string) error {
+	axeInstall.once.Do(func() {
+		npm, err := exec.LookPath("npm")
+		if err != nil {
+			axeInstall.err = fmt.Errorf("LINLI_TEST_NODE is set but npm is missing (%v) to install axe-core in test/a11y", err)
+			return
+		}
+		install := exec.Command("sh", "-c", `"$NPM" ci --offline --no-audit --no-fund || "$NPM" ci --no-audit --no-fund`)
+		install.Dir, install.Env = dir, append(os.Environ(), "NPM="+npm)
+		if out, err := install.CombinedOutput(); err != nil {
+			axeInstall.err = fmt.Errorf("npm ci in test/a11y: %v\n%s", err, out)
+		}
+	})
+	return axeInstall.err
 }
 
 // axeViolation is what the test reports of one axe-core violation.
