@@ -57,6 +57,15 @@ func (s *Service) checkGeometry(ctx context.Context, a Area, g orb.Geometry) err
 	return nil
 }
 
+// shapeProblems lists what is wrong with g as a shape, whatever its
+// neighbours: rings, coordinates, the service's region.
+func (s *Service) shapeProblems(g orb.Geometry) []geo.Problem {
+	if s.Region == (orb.Bound{}) {
+		return geo.Validate(g)
+	}
+	return geo.ValidateIn(g, s.Region)
+}
+
 // geometryFields lists what is wrong with g as a's boundary. extra are
 // siblings arriving in the same import, which count as current; replaced
 // names the siblings whose stored boundary the import supersedes;
@@ -66,13 +75,7 @@ func (s *Service) geometryFields(ctx context.Context, a Area, g orb.Geometry, fi
 	if overlapTolerance <= 0 {
 		overlapTolerance = defaultOverlapTolerance
 	}
-	var problems []geo.Problem
-	if s.Region == (orb.Bound{}) {
-		problems = geo.Validate(g)
-	} else {
-		problems = geo.ValidateIn(g, s.Region)
-	}
-	if len(problems) > 0 {
+	if problems := s.shapeProblems(g); len(problems) > 0 {
 		return geometryProblems(field, problems), nil
 	}
 	var out []errs.Field
