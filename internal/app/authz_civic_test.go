@@ -52,7 +52,7 @@ var civicRules = map[string]rule{
 	"POST /civic/questions":                                only(auth.Resident).on("notice").with("target_type=notice&target_id={id}&body=收入来源？").refused(403, 404),
 
 	// Staff pages.
-	"GET /civic/staff/notices":                need(auth.CivicPublish).listQuery("?community=370613001002").unscoped("?community= may name any community (civic/staff.go staffData does not check it is the caller's): the list is Service.Notices, the public board's (GET /civic/community/{code}); correcting is refused"),
+	"GET /civic/staff/notices":                need(auth.CivicPublish).listQuery("?community=370613001002").lists("notice"),
 	"POST /civic/staff/notices":               need(auth.CivicPublish).on("community").with("community={code}&category=finances&title=表单公开&body=收入1元"),
 	"GET /civic/staff/notices/{id}/correct":   need(auth.CivicPublish).on("notice"),
 	"POST /civic/staff/notices/{id}/correct":  need(auth.CivicPublish).on("notice").with("category=finances&title=表单更正&body=收入3元&reason=笔误"),
@@ -60,7 +60,7 @@ var civicRules = map[string]rule{
 	"POST /civic/staff/questions/{id}/answer": need(auth.CivicPublish).on("question").with("answer=来自租金"),
 	"GET /civic/staff/plan":                   need(auth.CivicPublish),
 	"POST /civic/staff/plan":                  need(auth.CivicPublish).on("community").with("community={code}&category=finances&cadence=monthly"),
-	"GET /civic/staff/votes":                  need(auth.CivicModerate).listQuery("?community=370613001002").unscoped("as the notices: Service.Votes, the public board's; the paper ballot is refused"),
+	"GET /civic/staff/votes":                  need(auth.CivicModerate).listQuery("?community=370613001002").lists("vote"),
 	"POST /civic/staff/votes":                 need(auth.CivicModerate).on("community").with("community={code}&title=表单表决&options=同意\n不同意&rule=household&opens_at={now}&closes_at={later}"),
 	"GET /civic/staff/votes/{id}":             need(auth.CivicModerate).on("vote"),
 	"POST /civic/staff/votes/{id}/paper":      need(auth.CivicModerate).on("vote").with("resident_id={resident}&option=0"),

@@ -71,6 +71,17 @@ func (h *handler) staffData(r *http.Request, section string, perm auth.Perm) (ma
 		community = comms[0]
 	}
 	p := auth.From(r.Context())
+	if community != "" {
+		// A staff page works in one community, which must be the
+		// caller's: ?community= may not open another's.
+		c, err := h.svc.community(r.Context(), community)
+		if err != nil {
+			return nil, err
+		}
+		if err := p.Require(perm, c.Path); err != nil {
+			return nil, err
+		}
+	}
 	return map[string]any{"Section": section, "Communities": comms, "Community": community,
 		"CanPublish": p.CanAnywhere(auth.CivicPublish), "CanModerate": p.CanAnywhere(auth.CivicModerate),
 		"Categories": Categories, "Cadences": Cadences, "Kinds": MeetingKinds}, nil
