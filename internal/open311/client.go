@@ -103,7 +103,7 @@ func (s *Server) Pull(ctx context.Context, opt PullOptions) (PullReport, error) 
 	}
 	source := base.String()
 	if opt.To.IsZero() {
-		opt.To = s.now()
+		opt.To = ceilSecond(s.now())
 	}
 	if opt.From.IsZero() {
 		opt.From = opt.To.Add(-maxWindow)
@@ -144,6 +144,16 @@ func (s *Server) Pull(ctx context.Context, opt PullOptions) (PullReport, error) 
 		}
 	}
 	return rep, nil
+}
+
+// ceilSecond rounds t up to a whole second. The window's end goes out with
+// whole seconds (servers differ on fractions): truncated, "now" left out the
+// requests made earlier in the same second.
+func ceilSecond(t time.Time) time.Time {
+	if s := t.Truncate(time.Second); !s.Equal(t) {
+		return s.Add(time.Second)
+	}
+	return t
 }
 
 func (s *Server) fetch(ctx context.Context, opt PullOptions, base *url.URL, from, to time.Time, page int) ([]remote, error) {
