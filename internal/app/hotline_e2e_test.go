@@ -83,6 +83,11 @@ func TestE2EHotlineImport(t *testing.T) {
 		if r.Status != http.StatusBadRequest || !strings.Contains(r.Body, "xlsx") {
 			t.Fatalf("a broken xlsx: %d %s", r.Status, r.Body)
 		}
+		// A request that is not an upload at all is told to choose a file.
+		if r := staff.jsonCall("POST", "/api/v1/cases/import", `{"file":"12345.csv"}`); r.Status != http.StatusBadRequest ||
+			!strings.Contains(r.Body, `"file"`) || !strings.Contains(r.Body, "请选择要导入的 CSV 或 Excel 文件") {
+			t.Fatalf("a JSON body instead of an upload: %d %s", r.Status, r.Body)
+		}
 		if r := s.login(t, auth.GridWorker).postUploads("/cases/import", nil, file); r.Status != http.StatusForbidden {
 			t.Fatalf("a grid worker imports: %d", r.Status)
 		}

@@ -47,7 +47,7 @@ type siblingShape struct {
 // configured region, inside its parent when the parent has a polygon (a
 // parent without one accepts any child), and not overlapping its siblings.
 func (s *Service) checkGeometry(ctx context.Context, a Area, g orb.Geometry) error {
-	fields, err := s.geometryFields(ctx, a, g, "geometry", nil, nil, 0)
+	fields, err := s.geometryFields(ctx, a, g, "geometry")
 	if err != nil {
 		return err
 	}
@@ -66,43 +66,67 @@ func (s *Service) shapeProblems(g orb.Geometry) []geo.Problem {
 	return geo.ValidateIn(g, s.Region)
 }
 
-// geometryFields lists what is wrong with g as a's boundary. extra are
-// siblings arriving in the same import, which count as current; replaced
-// names the siblings whose stored boundary the import supersedes;
-// overlapTolerance (m², 0 for the default) absorbs digitising slivers.
-func (s *Service) geometryFields(ctx context.Context, a Area, g orb.Geometry, field string,
-	extra []siblingShape, replaced map[string]bool, overlapTolerance float64) ([]errs.Field, error) {
-	if overlapTolerance <= 0 {
-		overlapTolerance = defaultOverlapTolerance
-	}
+// geometryFields lists what is wrong with g as a's boundary: its shape,
+// then its place among its parent and siblings.
+func (s *Service) geometryFields(ctx context.Context, a Area, g orb.Geometry, field string) ([]errs.Field, error) {
 	if problems := s.shapeProblems(g); len(problems) > 0 {
 		return geometryProblems(field, problems), nil
 	}
-	var out []errs.Field
-	parent, err := s.store.currentBoundaryOf(ctx, a.Parent)
+	n, err := s.neighboursOf(ctx, a.Parent, nil, nil)
 	if err != nil {
 		return nil, err
 	}
-	if parent != nil {
-		within, outside, err := geo.Within(g, parent, outsideTolerance)
+	return n.fields(a, g, field, 0)
+}
+
+// neighbours is what a well-formed boundary is checked against: its
+// parent's current polygon (nil: any child fits) and its siblings'.
+type neighbours struct {
+	parentCode string
+	parent     orb.Geometry
+	siblings   []siblingShape
+}
+
+// neighboursOf reads them once for any number of children of parentCode.
+// extra are siblings arriving in the same import, which count as current;
+// replaced names the siblings whose stored boundary the import supersedes.
+func (s *Service) neighboursOf(ctx context.Context, parentCode string, extra []siblingShape, replaced map[string]bool) (neighbours, error) {
+	n := neighbours{parentCode: parentCode}
+	var err error
+	if n.parent, err = s.store.currentBoundaryOf(ctx, parentCode); err != nil {
+		return n, err
+	}
+	stored, err := s.store.siblingBoundaries(ctx, parentCode, "")
+	if err != nil {
+		return n, err
+	}
+	for _, sib := range stored {
+		if !replaced[sib.Code] { // superseded by a feature of the same import
+			n.siblings = append(n.siblings, sib)
+		}
+	}
+	n.siblings = append(n.siblings, extra...)
+	return n, nil
+}
+
+// fields lists where g, a's well-formed boundary, leaves its parent or
+// overlaps a sibling; overlapTolerance (m², 0 for the default) absorbs
+// digitising slivers.
+func (n neighbours) fields(a Area, g orb.Geometry, field string, overlapTolerance float64) ([]errs.Field, error) {
+	if overlapTolerance <= 0 {
+		overlapTolerance = defaultOverlapTolerance
+	}
+	var out []errs.Field
+	if n.parent != nil {
+		within, outside, err := geo.Within(g, n.parent, outsideTolerance)
 		if err != nil {
 			return nil, err
 		}
 		if !within {
-			out = append(out, errs.Field{Field: field, Key: "err.area.outside_parent", Args: []any{a.Parent, math.Round(outside)}})
+			out = append(out, errs.Field{Field: field, Key: "err.area.outside_parent", Args: []any{n.parentCode, math.Round(outside)}})
 		}
 	}
-	stored, err := s.store.siblingBoundaries(ctx, a.Parent, a.Code)
-	if err != nil {
-		return nil, err
-	}
-	var siblings []siblingShape
-	for _, sib := range stored {
-		if !replaced[sib.Code] { // superseded by a feature of the same import
-			siblings = append(siblings, sib)
-		}
-	}
-	for _, sib := range append(siblings, extra...) {
+	for _, sib := range n.siblings {
 		if sib.Code == a.Code || !sib.Geometry.Bound().Intersects(g.Bound()) {
 			continue
 		}

@@ -259,17 +259,23 @@ func rowHeight(ps []*planned) float64 {
 // problems at once.
 func (s *Service) checkPlan(ctx context.Context, req ImportRequest, parent Area, plan []*planned) error {
 	var fields []errs.Field
-	// The features are each other's neighbours, for the overlap check;
-	// a feature whose shape is wrong is reported for itself and is no
-	// neighbour (the fuzzer found a latitude of 3.8e10 in one feature
-	// failing its sibling's check with an internal error).
+	// Each shape is checked once. The features are each other's
+	// neighbours for the overlap check; a feature whose shape is wrong is
+	// reported for itself and is no neighbour (the fuzzer found a latitude
+	// of 3.8e10 in one feature failing its sibling's check with an
+	// internal error).
+	problems := make([][]geo.Problem, len(plan))
 	var extra []siblingShape
-	for _, p := range plan {
-		if len(s.shapeProblems(p.geometry)) == 0 {
+	for i, p := range plan {
+		if problems[i] = s.shapeProblems(p.geometry); len(problems[i]) == 0 {
 			extra = append(extra, siblingShape{Code: p.Code, Geometry: p.geometry})
 		}
 	}
-	for _, p := range plan {
+	n, err := s.neighboursOf(ctx, parent.Code, extra, codesOf(plan))
+	if err != nil {
+		return err
+	}
+	for i, p := range plan {
 		field := featureField(p.Feature, p.Name)
 		if p.existing == nil {
 			na := NewArea{Code: p.Code, Name: p.Name, Level: req.Level, Parent: parent.Code, Kind: req.Kind, Purpose: req.Purpose}
@@ -283,8 +289,11 @@ func (s *Service) checkPlan(ctx context.Context, req ImportRequest, parent Area,
 				continue
 			}
 		}
-		a := Area{Code: p.Code, Parent: parent.Code, Level: req.Level}
-		found, err := s.geometryFields(ctx, a, p.geometry, field, extra, codesOf(plan), req.OverlapTolerance)
+		if len(problems[i]) > 0 {
+			fields = append(fields, geometryProblems(field, problems[i])...)
+			continue
+		}
+		found, err := n.fields(Area{Code: p.Code, Parent: parent.Code, Level: req.Level}, p.geometry, field, req.OverlapTolerance)
 		if err != nil {
 			return err
 		}

@@ -373,6 +373,25 @@ func TestImportRebuildsIndexes(t *testing.T) {
 			}
 			return strings.Join(out, ",")
 		}
+		// The rebuild sorts with a small cache and on disk; the writer's
+		// own settings come back afterwards.
+		writerSettings := func() (settings [2]int64) {
+			err := d.Write(context.Background(), func(ctx context.Context) error {
+				q := d.Q(ctx)
+				if err := q.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&settings[0]); err != nil {
+					return err
+				}
+				return q.QueryRowContext(ctx, "PRAGMA temp_store").Scan(&settings[1])
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return settings
+		}
+		settings := writerSettings()
+		if settings[1] != 2 {
+			t.Fatalf("the writer's temp_store is %d, want 2 (memory)", settings[1])
+		}
 		before := indexes()
 		path := writeTemp(t, "r.csv", []byte(importCSV(
 			"李强,"+makeID("370613", "19800101", 131)+",,,,,"+f.grid1.Code+",,,,,,",
@@ -383,6 +402,9 @@ func TestImportRebuildsIndexes(t *testing.T) {
 		}
 		if after := indexes(); after != before || !strings.Contains(after, "registry_residents_name_path") {
 			t.Fatalf("indexes before %s, after %s", before, after)
+		}
+		if after := writerSettings(); after != settings {
+			t.Fatalf("the writer's cache_size and temp_store after the import: %v, before %v", after, settings)
 		}
 		var plan string
 		d.Q(context.Background()).QueryRowContext(context.Background(),
