@@ -378,6 +378,11 @@ func sameReport(a *app.App, body []byte, c storedCase) bool {
 // checkWhole fails when any case is half-written: without its report
 // event or audit row, or missing from the daily counters.
 func checkWhole(ctx context.Context, a *app.App, stored int) error {
+	// The counters of the last moves before a kill may still be pending;
+	// VerifyStats adds them in, then compares every counter with the log.
+	if err := a.Cases.VerifyStats(ctx); err != nil {
+		return fmt.Errorf("bench crash: %w", err)
+	}
 	var events, audits, counted int
 	err := a.DB.Q(ctx).QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM case_events WHERE action = 'report'),
 		(SELECT COUNT(*) FROM audit_log WHERE action = 'case.report'),

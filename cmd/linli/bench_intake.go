@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/linli/linli/internal/app"
+	"github.com/linli/linli/internal/platform/auth"
 	"github.com/linli/linli/internal/platform/config"
 )
 
@@ -56,33 +57,15 @@ import (
 // At the end the bench checks that every acknowledged 201 is a stored case,
 // event and audit row (and nothing else was stored), and that the audit
 // chains verify.
+//
+// `linli open311 bench` runs the same harness in Open311 mode: the load
+// posts form-encoded requests to POST /open311/v2/requests.json with a
+// key, and there is no bare handler (phase 3).
 func benchIntake(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "load" {
 		return intakeLoad(ctx, args[1:], stdout)
 	}
-	fs := flag.NewFlagSet("linli bench intake", flag.ContinueOnError)
-	var o intakeOptions
-	fs.StringVar(&o.dsn, "db", "", "PostgreSQL to run Linli on instead of a fresh SQLite file (a fresh schema, dropped afterwards)")
-	fs.IntVar(&o.clients, "clients", 32, "concurrent connections in the closed-loop phases")
-	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long each phase runs")
-	fs.IntVar(&o.rate, "rate", 1000, "requests per second of the latency phase")
-	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write the server's CPU profile of the closed-loop phase to this file")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if o.clients < 1 || o.duration <= 0 || o.rate < 1 {
-		return usageErr("--clients and --rate must be at least 1 and --duration positive")
-	}
-	if o.dsn != "" && !strings.HasPrefix(o.dsn, "postgres") {
-		return usageErr("--db: only postgres://… (SQLite is the default, on a fresh file)")
-	}
-	dir, err := os.MkdirTemp("", "linli-bench-intake-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	o.dir = dir
-	r, err := runIntake(ctx, o, stdout)
+	r, o, err := intakeBench(ctx, "linli bench intake", args, intakeOptions{}, stdout)
 	if err != nil {
 		return err
 	}
@@ -93,8 +76,48 @@ func benchIntake(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		"p50_ms": round2(r.open.P50), "p99_ms": round2(r.open.P99), "max_ms": round2(r.open.Max),
 		"achieved_rate": round(r.open.PerSec), "bare_per_sec": round(r.bare.PerSec),
 		"ratio": round2(r.linli.PerSec / r.bare.PerSec), "acked": r.acked, "stored": r.stored,
-		"others_cores": round2((r.linli.OthersCPU + r.open.OthersCPU + r.bare.OthersCPU) /
-			(r.linli.Seconds + r.open.Seconds + r.bare.Seconds))})
+		"others_cores": round2(othersCores(r.linli, r.open, r.bare))})
+}
+
+// intakeBench reads the flags `linli bench intake` and `linli open311
+// bench` share and runs the harness in a temporary directory.
+func intakeBench(ctx context.Context, name string, args []string, o intakeOptions, stdout io.Writer) (intakeResult, intakeOptions, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.StringVar(&o.dsn, "db", "", "PostgreSQL to run Linli on instead of a fresh SQLite file (a fresh schema, dropped afterwards)")
+	// SQLite's single writer commits the reports waiting for it as one
+	// group; 32 connections left it waiting for the next group.
+	fs.IntVar(&o.clients, "clients", 128, "concurrent connections in the closed-loop phases (enough to fill SQLite's group commits)")
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long each phase runs")
+	fs.IntVar(&o.rate, "rate", 1000, "requests per second of the latency phase")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write the server's CPU profile of the closed-loop phase to this file")
+	if err := parse(fs, args); err != nil {
+		return intakeResult{}, o, err
+	}
+	if o.clients < 1 || o.duration <= 0 || o.rate < 1 {
+		return intakeResult{}, o, usageErr("--clients and --rate must be at least 1 and --duration positive")
+	}
+	if o.dsn != "" && !strings.HasPrefix(o.dsn, "postgres") {
+		return intakeResult{}, o, usageErr("--db: only postgres://… (SQLite is the default, on a fresh file)")
+	}
+	dir, err := os.MkdirTemp("", "linli-bench-")
+	if err != nil {
+		return intakeResult{}, o, err
+	}
+	defer os.RemoveAll(dir)
+	o.dir = dir
+	r, err := runIntake(ctx, o, stdout)
+	return r, o, err
+}
+
+// othersCores is how many cores everything but the server and the
+// generator kept busy on average over the phases.
+func othersCores(phases ...loadResult) float64 {
+	var cpu, seconds float64
+	for _, r := range phases {
+		cpu += r.OthersCPU
+		seconds += r.Seconds
+	}
+	return cpu / seconds
 }
 
 type intakeOptions struct {
@@ -104,6 +127,7 @@ type intakeOptions struct {
 	rate       int
 	cpuprofile string
 	dir        string
+	open311    bool // post Open311 requests instead of the JSON API's reports; no bare handler
 }
 
 type intakeResult struct {
@@ -120,13 +144,18 @@ func runIntake(ctx context.Context, o intakeOptions, stdout io.Writer) (intakeRe
 	}
 	defer srv.stop()
 	res.kind = string(srv.app.DB.Kind)
-	fmt.Fprintf(stdout, "Linli on %s at %s; load from a separate process\n", res.kind, srv.url)
+	endpoint := "POST /api/v1/cases"
+	if o.open311 {
+		endpoint = "POST " + open311Path
+	}
+	fmt.Fprintf(stdout, "Linli on %s at %s; %s from a separate process\n", res.kind, srv.url, endpoint)
 	before, err := srv.counts(ctx)
 	if err != nil {
 		return res, err
 	}
 	m := &meter{stdout: stdout}
-	warm, err := m.phase(ctx, "warm-up (1 s)", srv.url, loadSpec{Clients: o.clients, Duration: time.Second, Seed: 1})
+	warm, err := m.phase(ctx, "warm-up (1 s)", srv.url,
+		loadSpec{Clients: o.clients, Duration: time.Second, Seed: 1, Open311Key: srv.key})
 	if err != nil {
 		return res, err
 	}
@@ -135,19 +164,22 @@ func runIntake(ctx context.Context, o intakeOptions, stdout io.Writer) (intakeRe
 		return res, err
 	}
 	res.linli, err = m.phase(ctx, fmt.Sprintf("closed loop, %d clients", o.clients), srv.url,
-		loadSpec{Clients: o.clients, Duration: o.duration, Seed: 2})
+		loadSpec{Clients: o.clients, Duration: o.duration, Seed: 2, Open311Key: srv.key})
 	stopProfile()
 	if err != nil {
 		return res, err
 	}
 	res.open, err = m.phase(ctx, fmt.Sprintf("open loop, %d/s", o.rate), srv.url,
-		loadSpec{Rate: o.rate, Clients: max(64, o.clients), Duration: o.duration, Seed: 3})
+		loadSpec{Rate: o.rate, Clients: max(64, o.clients), Duration: o.duration, Seed: 3, Open311Key: srv.key})
 	if err != nil {
 		return res, err
 	}
 	res.acked = warm.OK + res.linli.OK + res.open.OK
 	if res.stored, err = srv.check(ctx, before, res.acked, stdout); err != nil {
 		return res, err
+	}
+	if o.open311 { // the bare handler is the JSON API's reference, not Open311's
+		return res, nil
 	}
 	srv.stop() // before the bare handler, which must have the machine to itself as Linli had
 	res.bare, err = runBare(ctx, o, m)
@@ -227,10 +259,12 @@ type linliServer struct {
 	served chan error
 	drop   func() // drops the PostgreSQL schema
 	once   sync.Once
+	key    string // Open311 mode: the api_key the load posts with
 }
 
 // startLinli starts the whole program as `linli serve --demo` would, on a
-// fresh database, logging at info level (one line per request) to a file.
+// fresh database, logging at info level (one line per request) to a file;
+// in Open311 mode with a key for the load.
 func startLinli(ctx context.Context, o intakeOptions) (*linliServer, error) {
 	cfg := config.Default()
 	cfg.DB, cfg.SQLiteSync, cfg.Addr = "sqlite:"+filepath.Join(o.dir, "linli.db"), "FULL", "127.0.0.1:0"
@@ -259,6 +293,13 @@ func startLinli(ctx context.Context, o intakeOptions) (*linliServer, error) {
 	if _, err := a.SeedDemo(ctx); err != nil {
 		s.stop()
 		return nil, err
+	}
+	if o.open311 {
+		// Without a rate, so that the bench measures the server, not the key's limit.
+		if s.key, _, err = a.Open311.CreateKey(auth.WithPrincipal(ctx, auth.System()), "bench", 0, false); err != nil {
+			s.stop()
+			return nil, err
+		}
 	}
 	l, err := a.Listen()
 	if err != nil {
@@ -313,28 +354,36 @@ func freshSchema(ctx context.Context, base string) (string, func(), error) {
 	return u.String(), drop, nil
 }
 
-// intakeCounts are the rows one report adds to.
-type intakeCounts struct{ cases, events, audit int64 }
+// intakeCounts are the rows one report adds to; one through Open311 adds
+// the channel's row too.
+type intakeCounts struct{ cases, events, audit, open311 int64 }
 
 func (s *linliServer) counts(ctx context.Context) (intakeCounts, error) {
 	var c intakeCounts
 	err := s.app.DB.Q(ctx).QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM cases),
 		(SELECT COUNT(*) FROM case_events WHERE action = 'report'),
-		(SELECT COUNT(*) FROM audit_log WHERE action = 'case.report')`).Scan(&c.cases, &c.events, &c.audit)
+		(SELECT COUNT(*) FROM audit_log WHERE action = 'case.report'),
+		(SELECT COUNT(*) FROM open311_requests)`).Scan(&c.cases, &c.events, &c.audit, &c.open311)
 	return c, err
 }
 
 // check fails unless exactly the acknowledged reports were stored, each
-// with its report event and audit row, and the audit chains verify.
+// with its report event, audit row and, in Open311 mode, its
+// open311_requests row (none otherwise), and the audit chains verify.
 func (s *linliServer) check(ctx context.Context, before intakeCounts, acked int64, stdout io.Writer) (stored int64, err error) {
 	after, err := s.counts(ctx)
 	if err != nil {
 		return 0, err
 	}
-	d := intakeCounts{after.cases - before.cases, after.events - before.events, after.audit - before.audit}
-	if d.cases != acked || d.events != acked || d.audit != acked {
-		return 0, fmt.Errorf("bench: %d reports acknowledged, but %d cases, %d report events and %d audit rows stored",
-			acked, d.cases, d.events, d.audit)
+	d := intakeCounts{after.cases - before.cases, after.events - before.events, after.audit - before.audit,
+		after.open311 - before.open311}
+	want := intakeCounts{acked, acked, acked, 0}
+	if s.key != "" {
+		want.open311 = acked
+	}
+	if d != want {
+		return 0, fmt.Errorf("bench: %d reports acknowledged, but %d cases, %d report events, %d audit rows and %d Open311 requests stored",
+			acked, d.cases, d.events, d.audit, d.open311)
 	}
 	rep, err := s.app.Audit.Verify(ctx)
 	if err != nil {
@@ -343,8 +392,12 @@ func (s *linliServer) check(ctx context.Context, before intakeCounts, acked int6
 	if rep.Break != nil {
 		return 0, fmt.Errorf("bench: audit log broken after the run: %s", rep.Break)
 	}
-	fmt.Fprintf(stdout, "checked: %d acknowledged = %d cases = %d report events = %d audit rows; %d audit rows verified\n",
-		acked, d.cases, d.events, d.audit, rep.Rows)
+	channel := ""
+	if s.key != "" {
+		channel = fmt.Sprintf(" = %d Open311 requests", d.open311)
+	}
+	fmt.Fprintf(stdout, "checked: %d acknowledged = %d cases = %d report events = %d audit rows%s; %d audit rows verified\n",
+		acked, d.cases, d.events, d.audit, channel, rep.Rows)
 	return d.cases, nil
 }
 
@@ -409,10 +462,11 @@ func runBare(ctx context.Context, o intakeOptions, m *meter) (loadResult, error)
 
 // loadSpec is one phase: closed loop (Rate 0) or open loop at Rate/s.
 type loadSpec struct {
-	Clients  int
-	Rate     int
-	Duration time.Duration
-	Seed     uint64
+	Clients    int
+	Rate       int
+	Duration   time.Duration
+	Seed       uint64
+	Open311Key string // post Open311 requests with this api_key instead of the JSON API's reports
 }
 
 // loadResult is what the generator saw; latencies in milliseconds.
@@ -435,9 +489,13 @@ func runLoad(ctx context.Context, target string, l loadSpec) (loadResult, error)
 	if err != nil {
 		return loadResult{}, err
 	}
-	cmd := exec.CommandContext(ctx, exe, "bench", "intake", "load", "--url", target,
+	args := []string{"bench", "intake", "load", "--url", target,
 		"--clients", strconv.Itoa(l.Clients), "--rate", strconv.Itoa(l.Rate),
-		"--duration", l.Duration.String(), "--seed", strconv.FormatUint(l.Seed, 10))
+		"--duration", l.Duration.String(), "--seed", strconv.FormatUint(l.Seed, 10)}
+	if l.Open311Key != "" {
+		args = append(args, "--open311-key", l.Open311Key)
+	}
+	cmd := exec.CommandContext(ctx, exe, args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, os.Stderr
 	if err := cmd.Run(); err != nil {
@@ -461,6 +519,7 @@ func intakeLoad(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.IntVar(&l.Rate, "rate", 0, "requests per second (0: closed loop)")
 	fs.DurationVar(&l.Duration, "duration", 10*time.Second, "how long")
 	fs.Uint64Var(&l.Seed, "seed", 1, "random seed")
+	fs.StringVar(&l.Open311Key, "open311-key", "", "post Open311 requests with this api_key instead of JSON reports")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -468,7 +527,11 @@ func intakeLoad(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := g.fetchCategories(ctx); err != nil {
+	fetch := g.fetchCategories
+	if g.key != "" {
+		fetch = g.fetchServices
+	}
+	if err := fetch(ctx); err != nil {
 		return err
 	}
 	var r loadResult
@@ -484,7 +547,8 @@ type generator struct {
 	url        string
 	addr       string // host:port of url
 	spec       loadSpec
-	categories []string
+	key        string   // Open311 mode: the api_key, URL-encoded; "" posts to the JSON API
+	categories []string // the codes to report in; URL-encoded in Open311 mode
 	ok, failed atomic.Int64
 	firstErr   atomic.Value // string
 	mu         sync.Mutex
@@ -496,27 +560,22 @@ func newGenerator(target string, l loadSpec) (*generator, error) {
 	if err != nil || u.Scheme != "http" || u.Host == "" {
 		return nil, usageErr("--url %q: want http://HOST:PORT", target)
 	}
-	return &generator{url: target, addr: u.Host, spec: l}, nil
+	return &generator{url: target, addr: u.Host, spec: l, key: url.QueryEscape(l.Open311Key)}, nil
 }
 
 // fetchCategories asks the server for the public leaf categories, as a
 // reporting app does.
 func (g *generator) fetchCategories(ctx context.Context) error {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, g.url+"/api/v1/categories", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK { // the bare handler knows no categories
-		g.categories = []string{"E0101"}
-		return nil
-	}
 	var body struct {
 		Items []struct{ Code, Parent string }
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+	ok, err := g.getJSON(ctx, "/api/v1/categories", &body)
+	if err != nil {
 		return err
+	}
+	if !ok { // the bare handler knows no categories
+		g.categories = []string{"E0101"}
+		return nil
 	}
 	for _, c := range body.Items {
 		if c.Parent != "" {
@@ -527,6 +586,40 @@ func (g *generator) fetchCategories(ctx context.Context) error {
 		return errors.New("the server offers no categories")
 	}
 	return nil
+}
+
+// fetchServices asks for the services, as an Open311 client does: the
+// codes it may post as service_code (the public, active leaf categories).
+func (g *generator) fetchServices(ctx context.Context) error {
+	var services []struct {
+		Code string `json:"service_code"`
+	}
+	ok, err := g.getJSON(ctx, "/open311/v2/services.json", &services)
+	if err != nil {
+		return err
+	}
+	if !ok || len(services) == 0 {
+		return errors.New("the server offers no Open311 services")
+	}
+	for _, s := range services {
+		g.categories = append(g.categories, url.QueryEscape(s.Code))
+	}
+	return nil
+}
+
+// getJSON decodes the answer to GET path into v; false when the answer is
+// not 200.
+func (g *generator) getJSON(ctx context.Context, path string, v any) (bool, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, g.url+path, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return false, nil
+	}
+	return true, json.NewDecoder(resp.Body).Decode(v)
 }
 
 // closed runs Clients loops, each sending the next report when the last
@@ -619,13 +712,25 @@ func (g *generator) result(elapsed time.Duration) loadResult {
 	return r
 }
 
-// send posts one report on c and counts it as acknowledged only on 201.
+// send posts one report on c and counts it as acknowledged only when the
+// answer says it was stored: 201 from the JSON API; from Open311 200 with
+// the new request's id (what docs/open311.md promises a client).
 func (g *generator) send(c *loadConn, rng *mrand.Rand) {
-	status, answer, err := c.post(g.report(rng))
+	var status int
+	var answer []byte
+	var err error
+	var stored bool
+	if g.key == "" {
+		status, answer, err = c.post(g.report(rng))
+		stored = status == http.StatusCreated
+	} else {
+		status, answer, err = c.postTo(open311Path, "application/x-www-form-urlencoded", g.open311Request(rng))
+		stored = status == http.StatusOK && bytes.Contains(answer, []byte(`"service_request_id":"`))
+	}
 	switch {
 	case err != nil:
 		g.fail(err.Error())
-	case status != http.StatusCreated:
+	case !stored:
 		g.fail(fmt.Sprintf("%d: %s", status, answer))
 	default:
 		g.ok.Add(1)
@@ -645,7 +750,12 @@ type loadConn struct {
 	answer bytes.Buffer
 }
 
+// post sends a JSON report to POST /api/v1/cases.
 func (c *loadConn) post(body []byte) (status int, answer []byte, err error) {
+	return c.postTo("/api/v1/cases", "application/json", body)
+}
+
+func (c *loadConn) postTo(path, contentType string, body []byte) (status int, answer []byte, err error) {
 	if c.conn == nil {
 		if c.conn, err = net.DialTimeout("tcp", c.addr, 5*time.Second); err != nil {
 			c.conn = nil
@@ -653,9 +763,13 @@ func (c *loadConn) post(body []byte) (status int, answer []byte, err error) {
 		}
 		c.r = bufio.NewReaderSize(c.conn, 8<<10)
 	}
-	c.req = append(c.req[:0], "POST /api/v1/cases HTTP/1.1\r\nHost: "...)
+	c.req = append(c.req[:0], "POST "...)
+	c.req = append(c.req, path...)
+	c.req = append(c.req, " HTTP/1.1\r\nHost: "...)
 	c.req = append(c.req, c.addr...)
-	c.req = append(c.req, "\r\nContent-Type: application/json\r\nContent-Length: "...)
+	c.req = append(c.req, "\r\nContent-Type: "...)
+	c.req = append(c.req, contentType...)
+	c.req = append(c.req, "\r\nContent-Length: "...)
 	c.req = strconv.AppendInt(c.req, int64(len(body)), 10)
 	c.req = append(c.req, "\r\n\r\n"...)
 	c.req = append(c.req, body...)
@@ -710,13 +824,24 @@ var descriptions = []string{
 	"公园健身器材损坏，老人锻炼时容易受伤。",
 }
 
+// formDescriptions are the descriptions URL-encoded once, for the
+// Open311 form bodies.
+var formDescriptions = func() []string {
+	out := make([]string, len(descriptions))
+	for i, d := range descriptions {
+		out[i] = url.QueryEscape(d)
+	}
+	return out
+}()
+
+// open311Path is where Open311 clients post their requests.
+const open311Path = "/open311/v2/requests.json"
+
 // report is a realistic body: a point inside one of the demo grids (so the
 // grid lookup finds one), a leaf category, a description, a name and a
 // mobile number (sealed by the server).
 func (g *generator) report(rng *mrand.Rand) []byte {
-	block := rng.IntN(demoBlocks)
-	lon := demoWest + float64(block%5)*blockLon + (0.02+0.96*rng.Float64())*blockLon
-	lat := demoNorth - float64(block/5)*blockLat - (0.02+0.96*rng.Float64())*blockLat
+	lat, lon := demoPoint(rng)
 	b := make([]byte, 0, 320)
 	b = append(b, `{"category":"`...)
 	b = append(b, g.categories[rng.IntN(len(g.categories))]...)
@@ -726,8 +851,41 @@ func (g *generator) report(rng *mrand.Rand) []byte {
 	b = strconv.AppendFloat(b, lat, 'f', 6, 64)
 	b = append(b, `,"lon":`...)
 	b = strconv.AppendFloat(b, lon, 'f', 6, 64)
-	b = append(b, `,"name":"居民","phone":"1`...)
-	b = strconv.AppendInt(b, (3+rng.Int64N(7))*1e9+rng.Int64N(1e9), 10) // 1[3-9] and 9 digits
+	b = append(b, `,"name":"居民","phone":"`...)
+	b = appendMobile(b, rng)
 	b = append(b, `"}`...)
 	return b
+}
+
+// open311Request is the same report as an Open311 client posts it: a form
+// with the key, a service code, lat and long, the description, a first
+// name and a mobile number.
+func (g *generator) open311Request(rng *mrand.Rand) []byte {
+	lat, lon := demoPoint(rng)
+	b := make([]byte, 0, 512)
+	b = append(b, "api_key="...)
+	b = append(b, g.key...)
+	b = append(b, "&service_code="...)
+	b = append(b, g.categories[rng.IntN(len(g.categories))]...)
+	b = append(b, "&lat="...)
+	b = strconv.AppendFloat(b, lat, 'f', 6, 64)
+	b = append(b, "&long="...)
+	b = strconv.AppendFloat(b, lon, 'f', 6, 64)
+	b = append(b, "&description="...)
+	b = append(b, formDescriptions[rng.IntN(len(formDescriptions))]...)
+	b = append(b, "&first_name=%E5%B1%85%E6%B0%91&phone="...) // 居民
+	return appendMobile(b, rng)
+}
+
+// demoPoint is a point inside one of the demo grids.
+func demoPoint(rng *mrand.Rand) (lat, lon float64) {
+	block := rng.IntN(demoBlocks)
+	lon = demoWest + float64(block%5)*blockLon + (0.02+0.96*rng.Float64())*blockLon
+	lat = demoNorth - float64(block/5)*blockLat - (0.02+0.96*rng.Float64())*blockLat
+	return lat, lon
+}
+
+// appendMobile appends a Chinese mobile number: 1[3-9] and 9 digits.
+func appendMobile(b []byte, rng *mrand.Rand) []byte {
+	return strconv.AppendInt(b, 1e10+(3+rng.Int64N(7))*1e9+rng.Int64N(1e9), 10)
 }

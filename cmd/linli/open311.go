@@ -5,24 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
-	mrand "math/rand/v2"
-	"net"
-	"net/http"
-	"net/url"
-	"os"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/linli/linli/internal/app"
 	"github.com/linli/linli/internal/open311"
-	"github.com/linli/linli/internal/platform/auth"
-	"github.com/linli/linli/internal/platform/config"
 )
 
 const open311Usage = `用法 / usage:
@@ -32,7 +19,7 @@ const open311Usage = `用法 / usage:
   linli open311 jurisdiction [--set ID]                           print or set this deployment's jurisdiction_id
   linli open311 pull --endpoint URL [--jurisdiction J] [--api-key K] [--format json|xml]
                      [--since 2026-01-01T00:00:00Z] [--until …] [--map REMOTE=LINLI,…] [--default CODE]
-  linli open311 bench [--clients 32] [--duration 10s] [--rate 1000]`
+  linli open311 bench [--clients 128] [--duration 10s] [--rate 1000] [--db postgres://…] [--cpuprofile F]`
 
 // open311Cmd is `linli open311`: the keys of Open311 clients, pulling
 // requests from another GeoReport v2 server, and the POST benchmark.
@@ -174,171 +161,23 @@ func open311Pull(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-// open311Bench measures POST requests.json: Linli on a fresh SQLite file
-// with the demo street, a key without a rate, and load from this process
-// (the same two cores): a closed loop of --clients connections for
-// requests/s, then an open loop at --rate for p50/p99 measured from each
-// request's intended send time.
+// open311Bench measures POST requests.json with the harness of `linli
+// bench intake` (bench_intake.go): Linli on a fresh database with the demo
+// street and a key without a rate, the load from a separate process, a
+// closed loop of --clients connections for requests/s, then an open loop
+// at --rate for p50/p99 from each request's due time, and at the end the
+// check that every acknowledged request was stored.
 func open311Bench(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("linli open311 bench", flag.ContinueOnError)
-	clients := fs.Int("clients", 32, "concurrent connections of the closed loop")
-	duration := fs.Duration("duration", 10*time.Second, "how long each phase runs")
-	rate := fs.Int("rate", 1000, "requests per second of the latency phase")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if *clients < 1 || *rate < 1 || *duration <= 0 {
-		return usageErr("--clients and --rate must be at least 1 and --duration positive")
-	}
-	dir, err := os.MkdirTemp("", "linli-bench-open311-")
+	r, o, err := intakeBench(ctx, "linli open311 bench", args, intakeOptions{open311: true}, stdout)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	cfg := config.Default()
-	cfg.DB = "sqlite:" + filepath.Join(dir, "linli.db")
-	cfg.Addr = "127.0.0.1:0"
-	cfg.KeyFile = filepath.Join(dir, "linli.key")
-	cfg.LogLevel = "error"
-	a, err := app.New(ctx, cfg, app.NewLogger(cfg, io.Discard))
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	if _, err := a.SeedDemo(ctx); err != nil {
-		return err
-	}
-	key, _, err := a.Open311.CreateKey(auth.WithPrincipal(ctx, auth.System()), "bench", 0, false)
-	if err != nil {
-		return err
-	}
-	cats, err := a.Cases.Categories(ctx)
-	if err != nil {
-		return err
-	}
-	var codes []string
-	for _, c := range cats {
-		if c.Leaf() && c.Public && c.Active {
-			codes = append(codes, c.Code)
-		}
-	}
-	l, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return err
-	}
-	sctx, stop := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	go func() { served <- a.Serve(sctx, l) }()
-	defer func() { stop(); <-served }()
-	target := "http://" + l.Addr().String() + "/open311/v2/requests.json"
-	fmt.Fprintf(stdout, "Linli on SQLite at %s; load from this process\n", target)
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxConnsPerHost: 0}, Timeout: 30 * time.Second}
-	closed := o311BenchLoad(ctx, hc, target, key, codes, *clients, 0, *duration)
-	fmt.Fprintf(stdout, "closed loop, %d clients: %d ok, %d failed in %.1f s = %.0f requests/s (goal ≥ 4000)\n",
-		*clients, closed.ok, closed.failed, closed.seconds, float64(closed.ok)/closed.seconds)
-	openLoop := o311BenchLoad(ctx, hc, target, key, codes, max(64, *clients), *rate, *duration)
-	fmt.Fprintf(stdout, "open loop at %d/s: %d ok, %d failed; p50 %.1f ms, p99 %.1f ms (goal < 20), max %.1f ms\n",
-		*rate, openLoop.ok, openLoop.failed, openLoop.pct(50), openLoop.pct(99), openLoop.pct(100))
-	if closed.failed+openLoop.failed > 0 {
-		return fmt.Errorf("%d requests failed, e.g. %s", closed.failed+openLoop.failed, closed.firstErr+openLoop.firstErr)
-	}
-	return nil
-}
-
-type o311Load struct {
-	ok, failed int64
-	seconds    float64
-	latencies  []float64 // ms
-	firstErr   string
-}
-
-func (r o311Load) pct(p float64) float64 {
-	if len(r.latencies) == 0 {
-		return math.NaN()
-	}
-	i := int(math.Ceil(p/100*float64(len(r.latencies)))) - 1
-	return r.latencies[max(0, min(i, len(r.latencies)-1))]
-}
-
-// o311BenchLoad posts requests: as fast as answers come with rate 0, else on a
-// fixed schedule of rate per second.
-func o311BenchLoad(ctx context.Context, hc *http.Client, target, key string, codes []string, clients, rate int, d time.Duration) o311Load {
-	var res o311Load
-	var mu sync.Mutex
-	var ok, failed atomic.Int64
-	start := time.Now()
-	end := start.Add(d)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for c := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rng := mrand.New(mrand.NewPCG(uint64(c), 7))
-			var lat []float64
-			for {
-				due := time.Now()
-				if rate > 0 {
-					n := next.Add(1) - 1
-					due = start.Add(time.Duration(float64(n) / float64(rate) * float64(time.Second)))
-					time.Sleep(time.Until(due))
-				}
-				if due.After(end) || ctx.Err() != nil {
-					break
-				}
-				form := o311Request(rng, key, codes)
-				resp, err := hc.PostForm(target, form)
-				if err == nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
-				if err != nil || resp.StatusCode != http.StatusOK {
-					failed.Add(1)
-					mu.Lock()
-					if res.firstErr == "" {
-						if err != nil {
-							res.firstErr = err.Error()
-						} else {
-							res.firstErr = resp.Status
-						}
-					}
-					mu.Unlock()
-					continue
-				}
-				ok.Add(1)
-				lat = append(lat, float64(time.Since(due).Microseconds())/1000)
-			}
-			mu.Lock()
-			res.latencies = append(res.latencies, lat...)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	res.seconds = time.Since(start).Seconds()
-	res.ok, res.failed = ok.Load(), failed.Load()
-	slices.Sort(res.latencies)
-	return res
-}
-
-// The demo street (internal/app/demo.go): 14 community blocks of
-// 0.008° × 0.006° in rows of five from (121.425, 37.485) southwards.
-const (
-	o311West, o311North = 121.425, 37.485
-	o311BlockLon        = 0.008
-	o311BlockLat        = 0.006
-	o311Blocks          = 14
-)
-
-// o311Request is a realistic post: a point inside one of the demo grids,
-// any public leaf category, a description, a name, a mobile number.
-func o311Request(rng *mrand.Rand, key string, codes []string) url.Values {
-	block := rng.IntN(o311Blocks)
-	lon := o311West + float64(block%5)*o311BlockLon + (0.02+0.96*rng.Float64())*o311BlockLon
-	lat := o311North - float64(block/5)*o311BlockLat - (0.02+0.96*rng.Float64())*o311BlockLat
-	return url.Values{"api_key": {key}, "service_code": {codes[rng.IntN(len(codes))]},
-		"lat": {strconv.FormatFloat(lat, 'f', 6, 64)}, "long": {strconv.FormatFloat(lon, 'f', 6, 64)},
-		"description": {"路口的路灯晚上不亮，行人过马路很危险。"}, "first_name": {"居民"},
-		"phone": {strconv.FormatInt((13+rng.Int64N(7))*1e9+rng.Int64N(1e9), 10)}}
+	fmt.Fprintf(stdout, "%.0f requests/s (goal ≥ 4000); p99 at %d/s %.1f ms (goal < 20)\n", r.linli.PerSec, o.rate, r.open.P99)
+	return printJSON(stdout, map[string]any{"benchmark": "open311", "db": r.kind, "clients": o.clients,
+		"seconds_each": o.duration.Seconds(), "requests_per_sec": round(r.linli.PerSec), "rate": o.rate,
+		"p50_ms": round2(r.open.P50), "p99_ms": round2(r.open.P99), "max_ms": round2(r.open.Max),
+		"achieved_rate": round(r.open.PerSec), "acked": r.acked, "stored": r.stored,
+		"others_cores": round2(othersCores(r.linli, r.open))})
 }
 
 func open311Jurisdiction(ctx context.Context, args []string, stdout io.Writer) error {

@@ -13,6 +13,9 @@ import (
 // cases. Areas without cases are absent. It checks no permission: the
 // caller (the scorecard) has checked the caller's right to the street.
 func (s *Service) CommunityKPIs(ctx context.Context, areaIDs []int64, from, to string) (map[int64]KPIs, error) {
+	if err := s.store.flushStats(ctx); err != nil {
+		return nil, err
+	}
 	sums, err := s.sumTotals(ctx, statSelection{q: KPIQuery{From: from, To: to}}, areaIDs, "area")
 	if err != nil {
 		return nil, err

@@ -21,8 +21,9 @@ import (
 // up its cases and those of every area below it, and rows by category and
 // by unit for what lies below it (what lies on it is in case_stats). So an
 // area's figures cost the same whatever the number of cases and grids
-// under it. Both tables are kept in the transaction of each move (see
-// addStats), and VerifyStats recomputes both from the log.
+// under it. Both tables get each move's counters through
+// case_stats_pending (see addStats), which every reading applies first, and
+// VerifyStats recomputes both from the log.
 
 // Group is how a report breaks its figures down.
 type Group string
@@ -161,6 +162,9 @@ func (s *Service) selectStats(ctx context.Context, q KPIQuery) (statSelection, e
 	v.Check(validDay(q.To), "to", "err.kpi.date", q.To)
 	v.Check(q.From == "" || q.To == "" || !validDay(q.From) || !validDay(q.To) || q.From <= q.To, "to", "err.kpi.range", q.From, q.To)
 	if err := v.Err(); err != nil {
+		return statSelection{}, err
+	}
+	if err := s.store.flushStats(ctx); err != nil {
 		return statSelection{}, err
 	}
 	sel := statSelection{q: q}

@@ -3,6 +3,7 @@ package cases
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/linli/linli/internal/platform/db"
 	"github.com/linli/linli/internal/platform/db/dbtest"
@@ -12,8 +13,54 @@ import (
 // cases, never the whole table: a scrape must cost the same with ten
 // million closed cases as with none.
 func TestOverdueCountUsesItsIndex(t *testing.T) {
+	plan := sqlitePlan(t, countOverdue)
+	if !strings.Contains(plan, "USING COVERING INDEX cases_overdue_open") && !strings.Contains(plan, "USING INDEX cases_overdue_open") {
+		t.Fatalf("the count does not read the partial index: %s", plan)
+	}
+}
+
+// The duplicate search at intake seeks the cells around the point in the
+// partial index of open cases, one seek per row of cells: never a scan of
+// the category's cases across the city.
+func TestDuplicateSearchSeeksItsCells(t *testing.T) {
+	ranges := cellRanges(37.4805, 121.4305, 100.0/111_000, 200.0/111_000)
+	if len(ranges) != 3 {
+		t.Fatalf("100 m around a point spans %d rows of cells, want 3", len(ranges))
+	}
+	query, args := nearbyQuery(7, ranges, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
+	plan := sqlitePlan(t, query, args...)
+	if got := strings.Count(plan, "USING INDEX cases_near (category_id=? AND near_cell>? AND near_cell<?)"); got != 3 {
+		t.Fatalf("the duplicate search does not seek its 3 rows of cells in cases_near: %s", plan)
+	}
+}
+
+// A point's cell lies in the range of its own row, and its neighbours'
+// cells in the ranges around it.
+func TestCellRangesCoverTheNeighbours(t *testing.T) {
+	lat, lon := 37.4805, 121.4305
+	ranges := cellRanges(lat, lon, 0.0009, 0.0018)
+	in := func(c int64) bool {
+		for _, r := range ranges {
+			if c >= r[0] && c <= r[1] {
+				return true
+			}
+		}
+		return false
+	}
+	for _, d := range [][2]float64{{0, 0}, {0.0009, 0}, {-0.0009, 0}, {0, 0.0018}, {0, -0.0018}, {0.0008, -0.0017}} {
+		if !in(nearCell(lat+d[0], lon+d[1])) {
+			t.Errorf("the point %+v away is not in the ranges searched", d)
+		}
+	}
+	if in(nearCell(lat+0.003, lon)) || in(nearCell(lat, lon+0.004)) {
+		t.Error("the ranges reach cells far outside the box")
+	}
+}
+
+// sqlitePlan is SQLite's EXPLAIN QUERY PLAN of query, its steps joined.
+func sqlitePlan(t *testing.T, query string, args ...any) string {
 	d := dbtest.Open(t, dbtest.Engines(t)[db.SQLite])
-	rows, err := d.Q(t.Context()).QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+countOverdue)
+	rows, err := d.Q(t.Context()).QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +74,8 @@ func TestOverdueCountUsesItsIndex(t *testing.T) {
 		}
 		plan.WriteString(detail + "; ")
 	}
-	if !strings.Contains(plan.String(), "USING COVERING INDEX cases_overdue_open") && !strings.Contains(plan.String(), "USING INDEX cases_overdue_open") {
-		t.Fatalf("the count does not read the partial index: %s", plan.String())
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
+	return plan.String()
 }

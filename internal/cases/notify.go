@@ -20,29 +20,49 @@ var (
 // tell sends the notification of a move, in its transaction: the inbox of
 // the people concerned, and the webhook (every move, for other systems).
 func (s *Service) tell(ctx context.Context, c Case, a Action, eventID int64, at time.Time) error {
+	users, err := s.recipients(ctx, c, a)
+	if err != nil {
+		return err
+	}
+	return s.tellTo(ctx, c, a, eventID, at, users)
+}
+
+// recipients are the users whose inbox hears of move a on c. A report
+// looks them up before its write, so that SQLite's single writer does not
+// run the query (reports come in bursts; other moves are rarer).
+func (s *Service) recipients(ctx context.Context, c Case, a Action) ([]int64, error) {
+	if s.Notify == nil {
+		return nil, nil
+	}
+	var users []int64
+	if toUnit[a] && c.UnitID != 0 {
+		members, err := s.store.unitMembers(ctx, c.UnitID)
+		if err != nil {
+			return nil, err
+		}
+		users = members
+	}
+	if toStaff[a] {
+		staff, err := s.store.staffOf(ctx, c.AreaID)
+		if err != nil {
+			return nil, err
+		}
+		users = append(users, staff...)
+	}
+	return dedupe(users), nil
+}
+
+// tellTo is tell with the recipients already known.
+func (s *Service) tellTo(ctx context.Context, c Case, a Action, eventID int64, at time.Time, users []int64) error {
 	if err := s.queueMail(ctx, c, a, eventID); err != nil {
 		return err
 	}
 	if s.Notify == nil {
 		return nil
 	}
-	var users []int64
-	var err error
-	if toUnit[a] && c.UnitID != 0 {
-		if users, err = s.store.unitMembers(ctx, c.UnitID); err != nil {
-			return err
-		}
-	}
-	if toStaff[a] {
-		staff, err := s.store.staffOf(ctx, c.AreaID)
-		if err != nil {
-			return err
-		}
-		users = append(users, staff...)
-	}
 	return s.Notify.Send(ctx, notify.Message{
 		ID: fmt.Sprintf("case-event-%d", eventID), Kind: "case." + string(a), Key: "notify.case." + string(a),
-		Args: []any{c.Number}, Link: "/cases/" + c.Number, At: at, UserIDs: dedupe(users),
+		Args: []any{c.Number}, Link: "/cases/" + c.Number, At: at, UserIDs: users,
 		Data: map[string]any{"number": c.Number, "action": a, "state": c.State, "category": c.CategoryCode, "unit": c.Unit},
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/linli/linli/internal/platform/audit"
@@ -201,7 +202,13 @@ func (s *Service) Rate(ctx context.Context, token string, sat Satisfaction, comm
 // Jobs registers the loop's background work on a runner: the warning at
 // 80% of the time, the overdue flag (督办) at the deadline, and the
 // escalation of cases not received in time. Each runs once across nodes.
+// Every second the moves' pending counters are added into the figures
+// (readers of the figures do it too, so this only keeps the queue short),
+// outside the job's transaction: a transaction of its own per batch, so
+// that a backlog never holds SQLite's writer for long.
 func (s *Service) Jobs(r *jobs.Runner) {
+	r.HandleExternal("case.stats", func(ctx context.Context, _ jobs.Job) error { return s.store.flushStats(ctx) })
+	r.Every("case.stats", time.Second)
 	for kind, action := range map[string]Action{"case.warn": ActWarn, "case.overdue": ActOverdue, "case.escalate": ActEscalate,
 		"case.mediation_followup": ActFollowUp} {
 		r.Handle(kind, func(ctx context.Context, j jobs.Job) error {

@@ -233,9 +233,10 @@ func (s *Service) Report(ctx context.Context, nc NewCase) (Receipt, error) {
 	if !nc.At.IsZero() {
 		at = nc.At.UTC()
 	}
-	// Everything that needs no lock happens before the write: on SQLite all
-	// writes queue for one writer, so its share of each report is kept to
-	// the statements that must be in the transaction.
+	// Everything that needs no lock happens before the write (sealing, the
+	// duplicate search, who is to be told): on SQLite all writes queue for
+	// one writer, so its share of each report is kept to the statements that
+	// must be in the transaction.
 	c := row{channel: nc.Channel, externalID: nc.ExternalID, categoryID: cat.ID, description: nc.Description,
 		address: strings.TrimSpace(nc.Address), point: nc.Point, areaID: areaID, needsRouting: rc.Routing,
 		reporterUserID: userID(p), name: s.box.Seal("case.reporter_name", nc.Name),
@@ -249,6 +250,10 @@ func (s *Service) Report(ctx context.Context, nc NewCase) (Receipt, error) {
 		if rc.Duplicates, err = s.duplicates(ctx, cat.ID, *nc.Point, at); err != nil {
 			return Receipt{}, err
 		}
+	}
+	staff, err := s.recipients(ctx, Case{AreaID: areaID}, ActReport)
+	if err != nil {
+		return Receipt{}, err
 	}
 	key := statKey{day: dayOf(at), areaID: areaID, categoryID: cat.ID}
 	err = s.db.Write(ctx, func(ctx context.Context) error {
@@ -268,8 +273,8 @@ func (s *Service) Report(ctx context.Context, nc NewCase) (Receipt, error) {
 		if err := s.storeAnswers(ctx, id, rc.Number, answers, nc.Stored); err != nil {
 			return err
 		}
-		if err := s.tell(ctx, Case{ID: id, Number: rc.Number, AreaID: areaID, State: Reported, CategoryCode: cat.Code},
-			ActReport, eventID, at); err != nil {
+		if err := s.tellTo(ctx, Case{ID: id, Number: rc.Number, AreaID: areaID, State: Reported, CategoryCode: cat.Code},
+			ActReport, eventID, at, staff); err != nil {
 			return err
 		}
 		if err := s.store.addStats(ctx, key, counters{reported: 1}); err != nil {

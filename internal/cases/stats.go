@@ -83,65 +83,206 @@ func (c *counters) add(o counters) {
 var statCols = []string{"reported", "accepted", "rejected", "dispatched", "closed", "closed_on_time", "closed_deferred", "feedbacks",
 	"reworked", "extended", "callbacks", "contacted", "solved", "satisfied", "basically_satisfied", "unsatisfied", "closed_late"}
 
-// addStats adds a transition's counters to its day's row of case_stats,
+// addStats adds a transition's counters to its day's row of case_stats
 // and to the rollup rows of the case's area and of every area above it
-// (see kpis.go), in the caller's transaction. Both are written once per
-// transaction, just before the commit, in key order, a multi-row upsert
-// per table: on SQLite a commit group's transitions share those writes
-// (the district's rows of the day are the same for all of them, and a
-// replayed batch's moves meet in the same day rows of case_stats too),
-// and on PostgreSQL concurrent transactions lock the shared rows in one
-// order, briefly (from the flush to the commit), and never deadlock on
-// them. Nothing reads the counters inside a write transaction.
+// (see kpis.go). Not at once: a transaction's additions are summed in
+// memory and left, just before its commit, as one row of
+// case_stats_pending, and applyPending adds the rows up into both tables
+// later, in bulk (migration 00021 says why). Whatever reads the counters
+// applies what is pending first (flushStats), so the figures are always
+// those of every committed move. A write undone in its commit group takes
+// its additions back.
 func (s store) addStats(ctx context.Context, k statKey, c counters) error {
-	v, inTx := db.Shared(ctx, rollupPendingKey{}, func() any {
-		return &rollupPending{deltas: map[rollupKey]counters{}, stats: map[statKey]counters{}, ancestors: map[int64][]int64{}}
-	})
-	p, _ := v.(*rollupPending)
-	up, ok := p.known(k.areaID)
-	if !ok {
-		ck := ancestorKey{weak.Make(s.db), k.areaID}
-		if cached, hit := ancestorCache.Load(ck); hit {
-			up = cached.([]int64)
-		} else {
-			var err error
-			if up, err = s.ancestors(ctx, k.areaID); err != nil {
-				return err
-			}
-			db.AfterCommit(ctx, func() { ancestorCache.Store(ck, up) })
-		}
-		p.remember(k.areaID, up)
-	}
-	keys := rollupKeys(up, k, rollupShard(s.db.Kind, k.areaID))
+	v, inTx := db.Shared(ctx, statsPendingKey{}, func() any { return &statsPending{stats: map[statKey]counters{}} })
 	if !inTx {
-		if err := s.writeStats(ctx, map[statKey]counters{k: c}); err != nil {
-			return err
-		}
-		return s.writeRollup(ctx, addTo(map[rollupKey]counters{}, keys, c))
+		return s.db.Write(ctx, func(ctx context.Context) error { return s.addStats(ctx, k, c) })
 	}
+	p := v.(*statsPending)
 	if !p.hooked {
 		p.hooked = true
-		db.BeforeCommit(ctx, func(ctx context.Context) error {
-			if err := s.writeStats(ctx, p.stats); err != nil {
-				return err
-			}
-			return s.writeRollup(ctx, p.deltas)
-		})
+		db.BeforeCommit(ctx, func(ctx context.Context) error { return s.queueStats(ctx, p.stats) })
 	}
 	addStat(p.stats, k, c)
-	addTo(p.deltas, keys, c)
-	db.OnUndo(ctx, func() {
-		neg := counters{}.minus(c)
-		addStat(p.stats, k, neg)
-		addTo(p.deltas, keys, neg)
-	})
+	db.OnUndo(ctx, func() { addStat(p.stats, k, counters{}.minus(c)) })
 	return nil
 }
+
+// statsPending is a transaction's additions to case_stats, kept in
+// db.Shared under statsPendingKey until its BeforeCommit hook queues them.
+type statsPending struct {
+	stats  map[statKey]counters
+	hooked bool
+}
+
+type statsPendingKey struct{}
 
 func addStat(m map[statKey]counters, k statKey, c counters) {
 	sum := m[k]
 	sum.add(c)
 	m[k] = sum
+}
+
+// queueStats stores a transaction's additions as one case_stats_pending row.
+func (s store) queueStats(ctx context.Context, deltas map[statKey]counters) error {
+	text := encodeDeltas(deltas)
+	if text == "" {
+		return nil
+	}
+	_, err := s.db.Q(ctx).ExecContext(ctx, "INSERT INTO case_stats_pending (deltas) VALUES ($1)", text)
+	return err
+}
+
+// encodeDeltas writes the rows that add something, one per line: day,
+// area, unit, category, then the counters in statCols order.
+func encodeDeltas(deltas map[statKey]counters) string {
+	var b []byte
+	for k, c := range deltas {
+		if c == (counters{}) {
+			continue
+		}
+		b = append(b, k.day...)
+		for _, v := range append([]int64{k.areaID, k.unitID, k.categoryID}, c.values()...) {
+			b = append(b, ' ')
+			b = strconv.AppendInt(b, v, 10)
+		}
+		b = append(b, '\n')
+	}
+	return string(b)
+}
+
+// decodeDeltas adds the rows of an encodeDeltas text to into.
+func decodeDeltas(text string, into map[statKey]counters) error {
+	for line := range strings.Lines(text) {
+		f := strings.Fields(line)
+		if len(f) != 4+len(statCols) {
+			return fmt.Errorf("case_stats_pending: a line of %d fields, want %d", len(f), 4+len(statCols))
+		}
+		n := make([]int64, len(f)-1)
+		for i, x := range f[1:] {
+			v, err := strconv.ParseInt(x, 10, 64)
+			if err != nil {
+				return fmt.Errorf("case_stats_pending: %w", err)
+			}
+			n[i] = v
+		}
+		addStat(into, statKey{day: f[0], areaID: n[0], unitID: n[1], categoryID: n[2]}, countersOf(n[3:]))
+	}
+	return nil
+}
+
+// pendingBatch is the most case_stats_pending rows one applyPending
+// transaction takes: on SQLite every other write waits while it runs, and
+// 256 rows take a few milliseconds.
+const pendingBatch = 256
+
+// flushStats applies what is pending, if anything is, before the counters
+// are read. It costs one indexed read when nothing is.
+func (s store) flushStats(ctx context.Context) error {
+	var one int
+	err := s.db.Q(ctx).QueryRowContext(ctx, "SELECT 1 FROM case_stats_pending LIMIT 1").Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for {
+		n, err := s.applyPending(ctx)
+		if err != nil || n < pendingBatch {
+			return err
+		}
+	}
+}
+
+// applyPending adds up to pendingBatch rows of case_stats_pending into
+// case_stats and case_stats_rollup and deletes them, in one transaction,
+// so each row is counted exactly once. On PostgreSQL the rows are locked:
+// a second node applying at the same time waits, then skips the rows this
+// one deleted. Both tables are written in key order, so concurrent
+// appliers never deadlock. It returns how many rows it applied.
+func (s store) applyPending(ctx context.Context) (int, error) {
+	var applied int
+	err := s.db.Write(ctx, func(ctx context.Context) error {
+		lock := ""
+		if s.db.Kind == db.Postgres {
+			lock = " FOR UPDATE"
+		}
+		type pending struct {
+			id     int64
+			deltas string
+		}
+		rows, err := db.All(ctx, s.db.Q(ctx), func(row db.Scanner) (pending, error) {
+			var p pending
+			return p, row.Scan(&p.id, &p.deltas)
+		}, "SELECT id, deltas FROM case_stats_pending ORDER BY id LIMIT "+strconv.Itoa(pendingBatch)+lock)
+		if err != nil || len(rows) == 0 {
+			return err
+		}
+		stats := map[statKey]counters{}
+		ids := make([]int64, len(rows))
+		for i, r := range rows {
+			if err := decodeDeltas(r.deltas, stats); err != nil {
+				return fmt.Errorf("row %d: %w", r.id, err)
+			}
+			ids[i] = r.id
+		}
+		if err := s.writeStats(ctx, stats); err != nil {
+			return err
+		}
+		rollup := map[rollupKey]counters{}
+		for k, c := range stats {
+			up, err := s.cachedAncestors(ctx, k.areaID)
+			if err != nil {
+				return err
+			}
+			addTo(rollup, rollupKeys(up, k, rollupShard(s.db.Kind, k.areaID)), c)
+		}
+		if err := s.writeRollup(ctx, rollup); err != nil {
+			return err
+		}
+		applied = len(rows)
+		return s.deletePending(ctx, ids)
+	})
+	return applied, err
+}
+
+// deletePending deletes the applied rows. On SQLite, whose one writer read
+// them in this transaction, they are every row up to the last id. On
+// PostgreSQL ids are not given in commit order, so that could take a row
+// committed after the read: the rows go by id.
+func (s store) deletePending(ctx context.Context, ids []int64) error {
+	if s.db.Kind == db.SQLite {
+		_, err := s.db.Q(ctx).ExecContext(ctx, "DELETE FROM case_stats_pending WHERE id <= $1", slices.Max(ids))
+		return err
+	}
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		ph := make([]string, n)
+		args := make([]any, n)
+		for i, id := range ids[:n] {
+			ph[i], args[i] = "$"+strconv.Itoa(i+1), id
+		}
+		if _, err := s.db.Q(ctx).ExecContext(ctx, "DELETE FROM case_stats_pending WHERE id IN ("+strings.Join(ph, ", ")+")", args...); err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+// cachedAncestors is ancestors, remembered across transactions once the
+// transaction that read them has committed.
+func (s store) cachedAncestors(ctx context.Context, areaID int64) ([]int64, error) {
+	ck := ancestorKey{weak.Make(s.db), areaID}
+	if cached, hit := ancestorCache.Load(ck); hit {
+		return cached.([]int64), nil
+	}
+	up, err := s.ancestors(ctx, areaID)
+	if err != nil {
+		return nil, err
+	}
+	db.AfterCommit(ctx, func() { ancestorCache.Store(ck, up) })
+	return up, nil
 }
 
 // writeStats adds deltas to case_stats in key order, statsChunk rows per
@@ -248,35 +389,6 @@ const (
 	rollupShards  = 4
 	shardedLevels = 2 // the root of a path and the level under it
 )
-
-// rollupPending is a transaction's additions to case_stats_rollup, kept in
-// db.Shared under rollupPendingKey until its BeforeCommit hook writes them,
-// and the ancestors of the areas it met, which a commit group's many moves
-// in the same grids need not look up again.
-type rollupPending struct {
-	deltas    map[rollupKey]counters
-	stats     map[statKey]counters // the transaction's additions to case_stats
-	hooked    bool
-	ancestors map[int64][]int64
-}
-
-// known returns the remembered ancestors of an area (none on a nil p:
-// outside a transaction).
-func (p *rollupPending) known(areaID int64) ([]int64, bool) {
-	if p == nil {
-		return nil, false
-	}
-	up, ok := p.ancestors[areaID]
-	return up, ok
-}
-
-func (p *rollupPending) remember(areaID int64, up []int64) {
-	if p != nil {
-		p.ancestors[areaID] = up
-	}
-}
-
-type rollupPendingKey struct{}
 
 func addTo(m map[rollupKey]counters, keys []rollupKey, c counters) map[rollupKey]counters {
 	for _, k := range keys {
@@ -531,6 +643,9 @@ func (s *Service) Recompute(ctx context.Context) (map[statKey]counters, error) {
 
 // storedStats reads case_stats as Recompute returns it.
 func (s *Service) storedStats(ctx context.Context) (map[statKey]counters, error) {
+	if err := s.store.flushStats(ctx); err != nil {
+		return nil, err
+	}
 	type r struct {
 		k statKey
 		c counters
@@ -568,6 +683,9 @@ type rollupKey struct {
 // when they agree, else an error that names the first differences. It reads
 // everything, so it is for operators and tests, not for requests.
 func (s *Service) VerifyStats(ctx context.Context) error {
+	if err := s.store.flushStats(ctx); err != nil {
+		return err
+	}
 	rebuilt, err := s.Recompute(ctx)
 	if err != nil {
 		return err
@@ -668,6 +786,9 @@ func (s *Service) storedRollup(ctx context.Context) (map[rollupKey]counters, err
 // puts everything in shard 0): after case_stats was restored or repaired
 // by other means.
 func (s *Service) RebuildRollup(ctx context.Context) error {
+	if err := s.store.flushStats(ctx); err != nil {
+		return err
+	}
 	return s.db.Write(ctx, func(ctx context.Context) error {
 		q := s.db.Q(ctx)
 		if _, err := q.ExecContext(ctx, "DELETE FROM case_stats_rollup"); err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -46,17 +48,44 @@ func nullID(id int64) any {
 }
 
 func (s store) insertCase(ctx context.Context, r row) (int64, error) {
-	var lon, lat any
+	var lon, lat, cell any
 	if r.point != nil {
-		lon, lat = r.point[0], r.point[1]
+		lon, lat, cell = r.point[0], r.point[1], nearCell(r.point[1], r.point[0])
 	}
 	return s.insertID(ctx, `INSERT INTO cases (tracking_hash, channel, external_id, category_id, description,
-		address, lon, lat, area_id, needs_routing, reporter_user_id, reporter_name_enc, reporter_phone_enc, reporter_phone_idx,
+		address, lon, lat, near_cell, area_id, needs_routing, reporter_user_id, reporter_name_enc, reporter_phone_enc, reporter_phone_idx,
 		reporter_email_enc, state, urgency, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)`,
-		r.trackingHash, string(r.channel), r.externalID, r.categoryID, r.description, r.address, lon, lat, nullID(r.areaID),
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)`,
+		r.trackingHash, string(r.channel), r.externalID, r.categoryID, r.description, r.address, lon, lat, cell, nullID(r.areaID),
 		r.needsRouting, nullID(r.reporterUserID), r.name, r.phone, r.phoneIdx, r.email, string(r.state), r.urgency,
 		r.createdAt)
+}
+
+// The duplicate search's cells: the globe cut into squares of cellDegrees
+// of latitude and longitude (111 m north–south; 89 m east–west at Beijing's
+// latitude), numbered row by row from the south-west corner, so that a row
+// of adjacent cells is a range of numbers. Migration 00021 computes the
+// same numbers in SQL; the two must not drift apart.
+const (
+	cellDegrees = 0.001
+	cellColumns = 360_000 // 360° / cellDegrees
+)
+
+// nearCell is the cell of a point.
+func nearCell(lat, lon float64) int64 {
+	return int64(math.Floor((lat+90)/cellDegrees))*cellColumns + int64(math.Floor((lon+180)/cellDegrees))
+}
+
+// cellRanges are the ranges of cells, one per row, that cover the box of
+// dLat × dLon degrees around a point.
+func cellRanges(lat, lon, dLat, dLon float64) [][2]int64 {
+	south, north := int64(math.Floor((lat-dLat+90)/cellDegrees)), int64(math.Floor((lat+dLat+90)/cellDegrees))
+	west, east := int64(math.Floor((lon-dLon+180)/cellDegrees)), int64(math.Floor((lon+dLon+180)/cellDegrees))
+	var out [][2]int64
+	for row := south; row <= north; row++ {
+		out = append(out, [2]int64{row*cellColumns + west, row*cellColumns + east})
+	}
+	return out
 }
 
 // insertID runs an INSERT of one row and returns the row's id: on SQLite
@@ -245,13 +274,30 @@ type nearbyCase struct {
 func (s store) nearby(ctx context.Context, categoryID int64, p orb.Point, radius float64, since time.Time) ([]nearbyCase, error) {
 	dLat := radius / 111_000
 	dLon := dLat * 2 // generous in longitude up to 60° latitude
+	query, args := nearbyQuery(categoryID, cellRanges(p[1], p[0], dLat, dLon), since)
 	return db.All(ctx, s.db.Q(ctx), func(row db.Scanner) (nearbyCase, error) {
 		var n nearbyCase
 		err := row.Scan(&n.id, &n.point[0], &n.point[1], &n.createdAt)
 		return n, err
-	}, `SELECT id, lon, lat, created_at FROM cases WHERE category_id = $1 AND lat BETWEEN $2 AND $3 AND lon BETWEEN $4 AND $5
-		AND created_at >= $6 AND state NOT IN ('rejected', 'closed', 'merged') ORDER BY id LIMIT 20`,
-		categoryID, p[1]-dLat, p[1]+dLat, p[0]-dLon, p[0]+dLon, since)
+	}, query, args...)
+}
+
+// nearbyQuery reads the open cases of the category in the cells of the
+// ranges, reported since since, through the partial index cases_near
+// (migration 00021): its condition on state is the index's own, word for
+// word, so that both engines use it. Each range is a seek of its own in
+// the index (a UNION ALL: given one OR of ranges, SQLite seeks the
+// category only), so the search reads the cases around the point, not
+// every case in a band across the city as an index on latitude did.
+func nearbyQuery(categoryID int64, ranges [][2]int64, since time.Time) (string, []any) {
+	args := []any{categoryID, since}
+	var parts []string
+	for _, r := range ranges {
+		args = append(args, r[0], r[1])
+		parts = append(parts, fmt.Sprintf(`SELECT id, lon, lat, created_at FROM cases WHERE category_id = $1
+	AND near_cell BETWEEN $%d AND $%d AND created_at >= $2 AND state NOT IN ('rejected', 'closed', 'merged')`, len(args)-1, len(args)))
+	}
+	return strings.Join(parts, " UNION ALL ") + " ORDER BY id LIMIT 20", args
 }
 
 // unit is a handling unit.

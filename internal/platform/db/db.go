@@ -70,6 +70,7 @@ type DB struct {
 	write  *sql.DB
 	reader *cachedReader // reads outside transactions, through prepared statements
 	writer *writer       // SQLite only
+	wal    *walSyncer    // SQLite with synchronous FULL: the writer syncs the WAL itself
 	log    *slog.Logger
 }
 
@@ -107,7 +108,7 @@ func Open(ctx context.Context, opt Options) (*DB, error) {
 		}
 	}
 	if kind == SQLite {
-		if d.writer, err = startWriter(d.write, opt.MaxBatch, opt.Logger); err != nil {
+		if d.writer, err = startWriter(d.write, opt.MaxBatch, opt.Logger, d.syncer()); err != nil {
 			d.Close()
 			return nil, errs.E(errs.Unavailable, "err.db.unreachable", redact(opt.DSN), rootCause(err))
 		}
@@ -170,9 +171,15 @@ func openSQLite(path string, opt Options) (*DB, error) {
 	// SQLite's 1,000: the pages every commit group changes again (the day's
 	// roll-up rows, the audit heads, the indexes' right edges) are copied
 	// once per checkpoint, not once per 1,000 frames. Commits stay as
-	// durable: the WAL is synced at each one either way.
+	// durable: the WAL is synced for each commit group either way.
+	// With FULL, SQLite commits at NORMAL and the writer syncs the WAL
+	// itself before it answers, beside the next group (walsync.go).
+	engineSync := sync
+	if sync == "FULL" {
+		engineSync = "NORMAL"
+	}
 	w, err := sql.Open("sqlite", "file:"+path+"?"+common+
-		"&_pragma=journal_mode(WAL)&_pragma=synchronous("+sync+")&_pragma=cache_size(-"+strconv.Itoa(writerCacheKiB)+")"+
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous("+engineSync+")&_pragma=cache_size(-"+strconv.Itoa(writerCacheKiB)+")"+
 		"&_pragma=wal_autocheckpoint("+strconv.Itoa(walCheckpointPages)+")&_txlock=immediate")
 	if err != nil {
 		return nil, err
@@ -196,7 +203,11 @@ func openSQLite(path string, opt Options) (*DB, error) {
 	}
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	return &DB{Kind: SQLite, Path: path, read: r, write: w}, nil
+	d := &DB{Kind: SQLite, Path: path, read: r, write: w}
+	if sync == "FULL" {
+		d.wal = newWALSyncer(path)
+	}
+	return d, nil
 }
 
 func openPostgres(dsn string) (*DB, error) {
@@ -224,6 +235,16 @@ func (d *DB) Close() error {
 		err = errors.Join(err, d.write.Close())
 	}
 	return err
+}
+
+// syncer is what makes the writer's commits durable: nil when SQLite does
+// it itself (EXTRA) or nobody asked for it (NORMAL). A nil *walSyncer in
+// the interface would not be a nil syncer, hence the check.
+func (d *DB) syncer() syncer {
+	if d.wal == nil {
+		return nil
+	}
+	return d.wal
 }
 
 // Q returns the transaction carried by ctx, or the read pool.
