@@ -3,6 +3,8 @@ package cases_test
 import (
 	"bytes"
 	"context"
+	"math"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -338,6 +340,45 @@ func TestRatesCountOnlyWhatTheyMeasure(t *testing.T) {
 			t.Errorf("按期结案率 %v (want 1 of the 2 closures with a deadline), 结案率 %v (want 3 of 4 accepted)", k.OnTimeRate, k.CloseRate)
 		}
 		assertStatsMatchLog(t, f)
+	})
+}
+
+// A new report is offered the open cases of its category within the
+// radius (100 m by default) and none beyond, in every direction, however
+// the cells of the search fall; a closed case is not offered.
+func TestDuplicatesAreTheCasesWithinTheRadius(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		center := orb.Point{121.445, 37.465}
+		reportAt := func(p orb.Point) cases.Receipt {
+			t.Helper()
+			rc, err := f.svc.Report(context.Background(), cases.NewCase{Category: "E0101", Description: "井盖松动", Point: &p})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rc
+		}
+		first := reportAt(center)
+		perDegree := 6371008.8 * math.Pi / 180 // metres per degree of latitude
+		for _, c := range []struct {
+			north, east float64 // metres from the first report
+			offered     bool
+		}{
+			{95, 0, true}, {-95, 0, true}, {0, 95, true}, {0, -95, true}, {67, 67, true}, {-67, -67, true},
+			{105, 0, false}, {0, -105, false}, {75, 75, false}, {300, 0, false},
+		} {
+			p := orb.Point{center[0] + c.east/(perDegree*math.Cos(center[1]*math.Pi/180)), center[1] + c.north/perDegree}
+			rc := reportAt(p)
+			offered := slices.ContainsFunc(rc.Duplicates, func(d cases.Duplicate) bool { return d.Number == first.Number })
+			if offered != c.offered {
+				t.Errorf("a report %.0f m north and %.0f m east: first case offered %v, want %v (%+v)", c.north, c.east, offered, c.offered, rc.Duplicates)
+			}
+			f.act(t, "staff", rc.Number, cases.Request{Action: cases.ActReject, Note: "测试"}) // not a candidate for the next ones
+		}
+		f.act(t, "staff", first.Number, cases.Request{Action: cases.ActReject, Note: "测试"})
+		if rc := reportAt(center); len(rc.Duplicates) != 0 {
+			t.Fatalf("cases that are no longer open were offered: %+v", rc.Duplicates)
+		}
 	})
 }
 

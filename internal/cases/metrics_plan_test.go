@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paulmach/orb"
+
 	"github.com/linli/linli/internal/platform/db"
 	"github.com/linli/linli/internal/platform/db/dbtest"
 )
@@ -23,11 +25,7 @@ func TestOverdueCountUsesItsIndex(t *testing.T) {
 // partial index of open cases, one seek per row of cells: never a scan of
 // the category's cases across the city.
 func TestDuplicateSearchSeeksItsCells(t *testing.T) {
-	ranges := cellRanges(37.4805, 121.4305, 100.0/111_000, 200.0/111_000)
-	if len(ranges) != 3 {
-		t.Fatalf("100 m around a point spans %d rows of cells, want 3", len(ranges))
-	}
-	query, args := nearbyQuery(7, ranges, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
+	query, args := nearbyQuery(7, orb.Point{121.4305, 37.4805}, 100, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
 	plan := sqlitePlan(t, query, args...)
 	if got := strings.Count(plan, "USING INDEX cases_near (category_id=? AND near_cell>? AND near_cell<?)"); got != 3 {
 		t.Fatalf("the duplicate search does not seek its 3 rows of cells in cases_near: %s", plan)

@@ -272,9 +272,7 @@ type nearbyCase struct {
 // caller measures the real distance) reported since since. Report asks
 // before it stores the new case, so the case itself is not among them.
 func (s store) nearby(ctx context.Context, categoryID int64, p orb.Point, radius float64, since time.Time) ([]nearbyCase, error) {
-	dLat := radius / 111_000
-	dLon := dLat * 2 // generous in longitude up to 60° latitude
-	query, args := nearbyQuery(categoryID, cellRanges(p[1], p[0], dLat, dLon), since)
+	query, args := nearbyQuery(categoryID, p, radius, since)
 	return db.All(ctx, s.db.Q(ctx), func(row db.Scanner) (nearbyCase, error) {
 		var n nearbyCase
 		err := row.Scan(&n.id, &n.point[0], &n.point[1], &n.createdAt)
@@ -282,20 +280,28 @@ func (s store) nearby(ctx context.Context, categoryID int64, p orb.Point, radius
 	}, query, args...)
 }
 
-// nearbyQuery reads the open cases of the category in the cells of the
-// ranges, reported since since, through the partial index cases_near
+// nearbyQuery reads the open cases of the category within about radius
+// metres of p, reported since since, through the partial index cases_near
 // (migration 00021): its condition on state is the index's own, word for
-// word, so that both engines use it. Each range is a seek of its own in
-// the index (a UNION ALL: given one OR of ranges, SQLite seeks the
-// category only), so the search reads the cases around the point, not
-// every case in a band across the city as an index on latitude did.
-func nearbyQuery(categoryID int64, ranges [][2]int64, since time.Time) (string, []any) {
-	args := []any{categoryID, since}
+// word, so that both engines use it. Each row of cells around p is a seek
+// of its own in the index (a UNION ALL: given one OR of ranges, SQLite
+// seeks the category only), so the search reads the cases around the
+// point, not every case in a band across the city as an index on latitude
+// did. The circle is drawn on the flat map around p (a degree of longitude
+// shrinks by cos φ) and 1 % wide, so that it leaves out the box's corners
+// but no case that the caller's exact distance would keep.
+func nearbyQuery(categoryID int64, p orb.Point, radius float64, since time.Time) (string, []any) {
+	const metresPerDegree = 111_000 // a little less than on the sphere: generous
+	rLat := radius * 1.01 / metresPerDegree
+	cos := max(math.Cos(p[1]*math.Pi/180), 0.01)
+	rLon := rLat / cos
+	args := []any{categoryID, since, p[1], p[0], cos * cos, rLat * rLat}
 	var parts []string
-	for _, r := range ranges {
+	for _, r := range cellRanges(p[1], p[0], rLat, rLon) {
 		args = append(args, r[0], r[1])
 		parts = append(parts, fmt.Sprintf(`SELECT id, lon, lat, created_at FROM cases WHERE category_id = $1
-	AND near_cell BETWEEN $%d AND $%d AND created_at >= $2 AND state NOT IN ('rejected', 'closed', 'merged')`, len(args)-1, len(args)))
+	AND near_cell BETWEEN $%d AND $%d AND created_at >= $2 AND state NOT IN ('rejected', 'closed', 'merged')
+	AND (lat - $3) * (lat - $3) + (lon - $4) * (lon - $4) * $5 <= $6`, len(args)-1, len(args)))
 	}
 	return strings.Join(parts, " UNION ALL ") + " ORDER BY id LIMIT 20", args
 }
