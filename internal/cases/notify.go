@@ -3,6 +3,8 @@ package cases
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/linli/linli/internal/platform/db"
@@ -84,13 +86,24 @@ func (s store) unitMembers(ctx context.Context, unitID int64) ([]int64, error) {
 }
 
 // staffOf returns the community and street staff whose grant covers the
-// area (all of them for a case not yet located: someone must route it).
+// area (all of them for a case not yet located: someone must route it):
+// the staff of the area and of the areas above it, whose ids are known
+// without a read once cached (paths never change).
 func (s store) staffOf(ctx context.Context, areaID int64) ([]int64, error) {
 	if areaID == 0 {
 		return db.All(ctx, s.db.Q(ctx), scanID, `SELECT DISTINCT user_id FROM grants WHERE role IN ('community_staff', 'street_staff')`)
 	}
-	return db.All(ctx, s.db.Q(ctx), scanID, `SELECT DISTINCT g.user_id FROM grants g JOIN areas a ON a.id = g.area_id
-		WHERE g.role IN ('community_staff', 'street_staff') AND (SELECT path FROM areas WHERE id = $1) LIKE a.path || '%'`, areaID)
+	up, err := s.cachedAncestors(ctx, areaID)
+	if err != nil {
+		return nil, err
+	}
+	args := make([]any, len(up))
+	ph := make([]string, len(up))
+	for i, id := range up {
+		args[i], ph[i] = id, "$"+strconv.Itoa(i+1)
+	}
+	return db.All(ctx, s.db.Q(ctx), scanID, `SELECT DISTINCT user_id FROM grants
+		WHERE role IN ('community_staff', 'street_staff') AND area_id IN (`+strings.Join(ph, ", ")+`)`, args...)
 }
 
 func scanID(row db.Scanner) (int64, error) {
