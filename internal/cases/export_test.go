@@ -29,3 +29,14 @@ func render(m map[statKey]counters) string {
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
 }
+
+// PendingStats counts the transactions whose counters are not yet added
+// into case_stats and case_stats_rollup.
+func PendingStats(ctx context.Context, s *Service) (int, error) {
+	var n int
+	err := s.db.Q(ctx).QueryRowContext(ctx, "SELECT COUNT(*) FROM case_stats_pending").Scan(&n)
+	return n, err
+}
+
+// FlushStats adds the pending counters in, as the job and every reading do.
+func FlushStats(ctx context.Context, s *Service) error { return s.store.flushStats(ctx) }

@@ -205,10 +205,13 @@ func (s *Service) Rate(ctx context.Context, token string, sat Satisfaction, comm
 // Every second the moves' pending counters are added into the figures
 // (readers of the figures do it too, so this only keeps the queue short),
 // outside the job's transaction: a transaction of its own per batch, so
-// that a backlog never holds SQLite's writer for long.
+// that a backlog never holds SQLite's writer for long. Each run is itself
+// a few small writes. Every 5 s instead was tried: p99 at 1,000 reports/s
+// 38–52 ms against 28–41 ms in four alternating pairs, within this
+// machine's noise but no better, so the measured setting stays.
 func (s *Service) Jobs(r *jobs.Runner) {
 	r.HandleExternal("case.stats", func(ctx context.Context, _ jobs.Job) error { return s.store.flushStats(ctx) })
-	r.Every("case.stats", time.Second)
+	r.Every("case.stats", statsFlushEvery)
 	for kind, action := range map[string]Action{"case.warn": ActWarn, "case.overdue": ActOverdue, "case.escalate": ActEscalate,
 		"case.mediation_followup": ActFollowUp} {
 		r.Handle(kind, func(ctx context.Context, j jobs.Job) error {
@@ -230,6 +233,9 @@ func (s *Service) Jobs(r *jobs.Runner) {
 		})
 	}
 }
+
+// statsFlushEvery is how often the job adds the pending counters in.
+const statsFlushEvery = time.Second
 
 // Move is a move the caller may make on a case now, for the case page.
 type Move struct {
