@@ -3,6 +3,8 @@ package cases_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"math"
 	"slices"
 	"strings"
@@ -378,6 +380,55 @@ func TestDuplicatesAreTheCasesWithinTheRadius(t *testing.T) {
 		f.act(t, "staff", first.Number, cases.Request{Action: cases.ActReject, Note: "测试"})
 		if rc := reportAt(center); len(rc.Duplicates) != 0 {
 			t.Fatalf("cases that are no longer open were offered: %+v", rc.Duplicates)
+		}
+	})
+}
+
+// Private links are stored as hashes behind their time, so that the
+// index of new links grows at its end; links given out before that (a
+// bare random token, stored as its hash) must keep opening their case.
+func TestPrivateLinksOldAndNew(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		first := f.report(t, "路灯不亮")
+		f.now = f.now.Add(time.Minute)
+		second := f.report(t, "路灯又不亮了")
+		var keys []string
+		rows, err := d.Q(ctx).QueryContext(ctx, "SELECT tracking_hash FROM cases ORDER BY id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var k string
+			rows.Scan(&k)
+			keys = append(keys, k)
+		}
+		rows.Close()
+		if len(keys) != 2 || keys[0] >= keys[1] {
+			t.Fatalf("the stored links do not sort in the order of the reports: %q", keys)
+		}
+		for i, tok := range []string{first.Token, second.Token} {
+			if strings.Contains(keys[i], tok[10:]) {
+				t.Fatalf("the link's secret is stored as it is: %q", keys[i])
+			}
+			if tr, err := f.svc.Track(ctx, tok); err != nil || tr.Case.Number == "" {
+				t.Fatalf("link %d: %+v %v", i, tr, err)
+			}
+		}
+		const legacy = "q7Xw2mZp0vKc9LrT4yBn1sHd" // 18 random bytes, as links were made before
+		sum := sha256.Sum256([]byte(legacy))
+		if err := d.Write(ctx, func(ctx context.Context) error {
+			_, err := d.Q(ctx).ExecContext(ctx, "UPDATE cases SET tracking_hash = $1 WHERE tracking_hash = $2", hex.EncodeToString(sum[:]), keys[0])
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if tr, err := f.svc.Track(ctx, legacy); err != nil || tr.Case.Number != first.Number {
+			t.Fatalf("a link of the old form: %+v %v", tr, err)
+		}
+		if _, err := f.svc.Track(ctx, first.Token); errs.CodeOf(err) != errs.NotFound {
+			t.Fatalf("a link whose case now has another: %v", err)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package cases
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -56,6 +57,39 @@ func TestCellRangesCoverTheNeighbours(t *testing.T) {
 }
 
 // sqlitePlan is SQLite's EXPLAIN QUERY PLAN of query, its steps joined.
+// A report's insert and its duplicate search build no temporary table:
+// SQLite makes one for every evaluation of "x NOT IN (...)", which the
+// partial index on open cases once had in its condition, so every insert
+// and every update of a case paid for one.
+func TestReportBuildsNoTemporaryTable(t *testing.T) {
+	nearby, args := nearbyQuery(7, orb.Point{121.4305, 37.4805}, 100, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
+	d := dbtest.Open(t, dbtest.Engines(t)[db.SQLite])
+	for name, stmt := range map[string]struct {
+		query string
+		args  []any
+	}{"insert": {insertCaseSQL, make([]any, 19)}, "duplicate search": {nearby, args},
+		"update": {"UPDATE cases SET state = 'closed' WHERE id = 1", nil}} {
+		rows, err := d.Q(t.Context()).QueryContext(t.Context(), "EXPLAIN "+stmt.query, stmt.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ops []string
+		for rows.Next() {
+			var addr, p1, p2, p3, p5 int
+			var opcode string
+			var p4, comment any
+			if err := rows.Scan(&addr, &opcode, &p1, &p2, &p3, &p4, &p5, &comment); err != nil {
+				t.Fatal(err)
+			}
+			ops = append(ops, opcode)
+		}
+		rows.Close()
+		if len(ops) == 0 || slices.Contains(ops, "OpenEphemeral") {
+			t.Errorf("the %s builds a temporary table: %v", name, ops)
+		}
+	}
+}
+
 func sqlitePlan(t *testing.T, query string, args ...any) string {
 	d := dbtest.Open(t, dbtest.Engines(t)[db.SQLite])
 	rows, err := d.Q(t.Context()).QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)

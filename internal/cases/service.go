@@ -1,13 +1,13 @@
 package cases
 
 import (
+	"cmp"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -226,7 +226,7 @@ func (s *Service) Report(ctx context.Context, nc NewCase) (Receipt, error) {
 		areaID = a.ID
 	}
 	rc.Routing = areaID == 0
-	token := newToken()
+	token := newToken(s.now())
 	rc.Token = token
 	now := s.now().UTC()
 	at := now
@@ -317,6 +317,9 @@ func (s *Service) saveFiles(ctx context.Context, caseID, eventID int64, files []
 	return nil
 }
 
+// maxDuplicates is how many likely duplicates a report is offered.
+const maxDuplicates = 20
+
 // duplicates finds open cases of the same category near p reported within
 // the window before at.
 func (s *Service) duplicates(ctx context.Context, categoryID int64, p orb.Point, at time.Time) ([]Duplicate, error) {
@@ -324,25 +327,38 @@ func (s *Service) duplicates(ctx context.Context, categoryID int64, p orb.Point,
 	if err != nil {
 		return nil, err
 	}
+	// The oldest first: the case a new report most likely repeats, and
+	// the one the others would be merged into.
+	slices.SortFunc(near, func(a, b nearbyCase) int { return cmp.Compare(a.id, b.id) })
 	var out []Duplicate
 	for _, n := range near {
-		if d := geo.Distance(p, n.point); d <= s.Config.DuplicateRadius {
+		if d := geo.Distance(p, n.point); d <= s.Config.DuplicateRadius && len(out) < maxDuplicates {
 			out = append(out, Duplicate{Number: NumberOf(n.id, n.createdAt), Distance: float64(int(d + 0.5))})
 		}
 	}
 	return out, nil
 }
 
-func newToken() string {
-	b := make([]byte, 18)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+// newToken makes the secret of a case's private link. It is ordered by
+// time, so that the unique index of the links' hashes takes each report at
+// its end (see crypto.OrderedToken).
+func newToken(now time.Time) string { return crypto.OrderedToken(now, 16) }
 
+// hashToken is what is stored of a private link: its hash, so that a copy
+// of the database opens no case page, after the link's time prefix, which
+// keeps the index of new links in order. Links made before the prefix
+// (24 characters, random) are stored as the bare hash and still found.
 func hashToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
+	hash := hex.EncodeToString(sum[:])
+	if len(token) == orderedTokenLen {
+		return token[:crypto.OrderedTokenTimeChars] + hash
+	}
+	return hash
 }
+
+// orderedTokenLen is the length of newToken's tokens.
+const orderedTokenLen = 36
 
 func userID(p *auth.Principal) int64 {
 	if p == nil {

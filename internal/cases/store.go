@@ -47,16 +47,17 @@ func nullID(id int64) any {
 	return id
 }
 
+const insertCaseSQL = `INSERT INTO cases (tracking_hash, channel, external_id, category_id, description,
+	address, lon, lat, near_cell, area_id, needs_routing, reporter_user_id, reporter_name_enc, reporter_phone_enc, reporter_phone_idx,
+	reporter_email_enc, state, urgency, created_at, updated_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)`
+
 func (s store) insertCase(ctx context.Context, r row) (int64, error) {
 	var lon, lat, cell any
 	if r.point != nil {
 		lon, lat, cell = r.point[0], r.point[1], nearCell(r.point[1], r.point[0])
 	}
-	return s.insertID(ctx, `INSERT INTO cases (tracking_hash, channel, external_id, category_id, description,
-		address, lon, lat, near_cell, area_id, needs_routing, reporter_user_id, reporter_name_enc, reporter_phone_enc, reporter_phone_idx,
-		reporter_email_enc, state, urgency, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)`,
-		r.trackingHash, string(r.channel), r.externalID, r.categoryID, r.description, r.address, lon, lat, cell, nullID(r.areaID),
+	return s.insertID(ctx, insertCaseSQL, r.trackingHash, string(r.channel), r.externalID, r.categoryID, r.description, r.address, lon, lat, cell, nullID(r.areaID),
 		r.needsRouting, nullID(r.reporterUserID), r.name, r.phone, r.phoneIdx, r.email, string(r.state), r.urgency,
 		r.createdAt)
 }
@@ -282,8 +283,8 @@ func (s store) nearby(ctx context.Context, categoryID int64, p orb.Point, radius
 
 // nearbyQuery reads the open cases of the category within about radius
 // metres of p, reported since since, through the partial index cases_near
-// (migration 00021): its condition on state is the index's own, word for
-// word, so that both engines use it. Each row of cells around p is a seek
+// (migrations 00021, 00022): its condition on state is the index's own,
+// word for word (stillOpen), so that both engines use it. Each row of cells around p is a seek
 // of its own in the index (a UNION ALL: given one OR of ranges, SQLite
 // seeks the category only), so the search reads the cases around the
 // point, not every case in a band across the city as an index on latitude
@@ -300,11 +301,22 @@ func nearbyQuery(categoryID int64, p orb.Point, radius float64, since time.Time)
 	for _, r := range cellRanges(p[1], p[0], rLat, rLon) {
 		args = append(args, r[0], r[1])
 		parts = append(parts, fmt.Sprintf(`SELECT id, lon, lat, created_at FROM cases WHERE category_id = $1
-	AND near_cell BETWEEN $%d AND $%d AND created_at >= $2 AND state NOT IN ('rejected', 'closed', 'merged')
+	AND near_cell BETWEEN $%d AND $%d AND created_at >= $2 AND `+stillOpen+`
 	AND (lat - $3) * (lat - $3) + (lon - $4) * (lon - $4) * $5 <= $6`, len(args)-1, len(args)))
 	}
-	return strings.Join(parts, " UNION ALL ") + " ORDER BY id LIMIT 20", args
+	// No ORDER BY: SQLite would sort each row of cells in a temporary
+	// table; the caller orders the few cases found.
+	return strings.Join(parts, " UNION ALL ") + " LIMIT " + strconv.Itoa(nearbyLimit), args
 }
+
+// nearbyLimit bounds the duplicate search's work where open cases of one
+// kind pile up on one spot; the cases offered are the oldest of those read.
+const nearbyLimit = 100
+
+// stillOpen is the condition of the partial index cases_near (migration
+// 00022) as it is written there. Not "state NOT IN (...)": SQLite builds a
+// temporary table for that in every statement that evaluates it.
+const stillOpen = "state <> 'rejected' AND state <> 'closed' AND state <> 'merged'"
 
 // unit is a handling unit.
 type unit struct {

@@ -245,7 +245,7 @@ func (s *Server) pullOne(ctx context.Context, opt PullOptions, source string, r 
 		rec.mediaURLs = []string{r.MediaURL}
 	}
 	nc.Stored = func(ctx context.Context, caseID int64, number string) error {
-		rec.caseID, rec.number, rec.token = caseID, number, newToken()
+		rec.caseID, rec.number, rec.token = caseID, number, newToken(s.now())
 		return s.store(ctx, rec)
 	}
 	rc, err := s.cases.Report(ctx, nc)

@@ -2,8 +2,6 @@ package open311
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"math"
 	"net/http"
 	"net/url"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/linli/linli/internal/cases"
 	"github.com/linli/linli/internal/platform/audit"
+	"github.com/linli/linli/internal/platform/crypto"
 	"github.com/linli/linli/internal/platform/db"
 	"github.com/linli/linli/internal/platform/i18n"
 )
@@ -67,11 +66,10 @@ type record struct {
 	clientRef                               string // the client's id of the report
 }
 
-func newToken() string {
-	b := make([]byte, 12)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+// newToken makes the token a batch key is answered with. Tokens are
+// ordered by time, so that their unique index takes each request at its
+// end (see crypto.OrderedToken).
+func newToken(now time.Time) string { return crypto.OrderedToken(now, 12) }
 
 var (
 	mobileRE   = regexp.MustCompile(`^1[3-9][0-9]{9}$`)
@@ -137,12 +135,12 @@ func (s *Server) postRequest(c *call) error {
 		}
 	}
 	if key.Batch {
-		rec.token = newToken()
+		rec.token = newToken(s.now())
 	}
 	nc.Stored = func(ctx context.Context, caseID int64, number string) error {
 		rec.caseID, rec.number = caseID, number
 		if rec.token == "" {
-			rec.token = newToken()
+			rec.token = newToken(s.now())
 		}
 		return s.store(ctx, rec)
 	}
