@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"weak"
 
 	"github.com/linli/linli/internal/platform/db"
 	"github.com/linli/linli/internal/platform/notify"
@@ -88,8 +90,37 @@ func (s store) unitMembers(ctx context.Context, unitID int64) ([]int64, error) {
 // staffOf returns the community and street staff whose grant covers the
 // area (all of them for a case not yet located: someone must route it):
 // the staff of the area and of the areas above it, whose ids are known
-// without a read once cached (paths never change).
+// without a read once cached (paths never change). The answer is kept for
+// staffTTL (see staffCache).
 func (s store) staffOf(ctx context.Context, areaID int64) ([]int64, error) {
+	ck := ancestorKey{weak.Make(s.db), areaID}
+	if e, hit := staffCache.Load(ck); hit && time.Now().Before(e.(staffEntry).until) {
+		return e.(staffEntry).users, nil
+	}
+	users, err := s.readStaffOf(ctx, areaID)
+	if err != nil {
+		return nil, err
+	}
+	staffCache.Store(ck, staffEntry{users: users, until: time.Now().Add(staffTTL)})
+	return users, nil
+}
+
+// staffCache remembers who the staff of an area are for staffTTL: every
+// report looks them up for its inbox rows, and at thousands of reports a
+// second the same few grants were read again for each, a third of a
+// report's reads. A grant given or taken reaches the inboxes of new moves
+// at most staffTTL later; who may open a case is decided when it is
+// opened, never from here.
+var staffCache sync.Map // ancestorKey → staffEntry
+
+const staffTTL = time.Second
+
+type staffEntry struct {
+	users []int64
+	until time.Time
+}
+
+func (s store) readStaffOf(ctx context.Context, areaID int64) ([]int64, error) {
 	if areaID == 0 {
 		return db.All(ctx, s.db.Q(ctx), scanID, `SELECT DISTINCT user_id FROM grants WHERE role IN ('community_staff', 'street_staff')`)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/linli/linli/internal/cases"
+	"github.com/linli/linli/internal/platform/auth"
 	"github.com/linli/linli/internal/platform/db"
 	"github.com/linli/linli/internal/platform/db/dbtest"
 	"github.com/linli/linli/internal/platform/jobs"
@@ -79,6 +80,33 @@ func TestNotifications(t *testing.T) {
 		}
 		if !actions["report"] || !actions["accept"] || !actions["dispatch"] {
 			t.Fatalf("webhook actions: %v", actions)
+		}
+	})
+}
+
+// Who hears of a report is remembered for a second (the staff of an area
+// are read once, not for every report): a member of staff added to the
+// community hears of the reports made after that second.
+func TestNewStaffHearOfReports(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		n := notify.New(d, "", "")
+		f.svc.Notify = n
+		f.report(t, "井盖松动")
+		u, err := f.accts.CreateUser(system, auth.NewUser{Name: "newcomer", Role: auth.CommunityStaff, AreaCode: "370613001001",
+			Password: "correct horse battery"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(1100 * time.Millisecond)
+		number := f.report(t, "井盖又松了").Number
+		box, err := n.Inbox(context.Background(), u.ID, 10)
+		if err != nil || len(box) != 1 || box[0].Link != "/cases/"+number {
+			t.Fatalf("the new member of staff's inbox a second later: %+v %v", box, err)
+		}
+		staff, _ := f.accts.Lookup(system, "staff")
+		if box, _ := n.Inbox(context.Background(), staff.ID, 10); len(box) != 2 {
+			t.Fatalf("the member of staff there before heard of %d reports, want 2", len(box))
 		}
 	})
 }
