@@ -463,6 +463,16 @@ func TestE2EOpen311KeysAndTokens(t *testing.T) {
 			if r := batch.get("tokens/nope." + f); r.Status != 404 || !strings.Contains(strings.Join(errorsOf(t, r), ""), `token "nope"`) {
 				t.Errorf("unknown token (%s): %d %s", f, r.Status, r.Body)
 			}
+			// Bytes that are not UTF-8 (PostgreSQL refuses them as text).
+			if r := batch.get("tokens/%E8%66." + f); r.Status != 404 || len(errorsOf(t, r)) != 1 {
+				t.Errorf("a token that is not text (%s): %d %s", f, r.Status, r.Body)
+			}
+			for _, q := range []string{"requests." + f + "?service_code=%E8%66", "requests." + f + "?service_request_id=%E8%66",
+				"services/%E8%66." + f, "requests/%E8%66." + f} {
+				if r := batch.get(q); r.Status != 400 && r.Status != 404 || len(errorsOf(t, r)) != 1 {
+					t.Errorf("GET %s: %d %s", q, r.Status, r.Body)
+				}
+			}
 		}
 		keys, err := s.App.Open311.Keys(auth.WithPrincipal(t.Context(), auth.System()))
 		if err != nil || len(keys) != 2 || keys[0].LastUsedAt == nil {

@@ -430,6 +430,13 @@ func TestPrivateLinksOldAndNew(t *testing.T) {
 		if _, err := f.svc.Track(ctx, first.Token); errs.CodeOf(err) != errs.NotFound {
 			t.Fatalf("a link whose case now has another: %v", err)
 		}
+		// As long as a new link, but not of its characters: its first ten
+		// bytes end inside a character, which PostgreSQL would refuse as text.
+		for _, forged := range []string{"路路路路路路路路路路路路", "0123456789abcdefghijklmnopqrstuvwxyz"} {
+			if _, err := f.svc.Track(ctx, forged); errs.CodeOf(err) != errs.NotFound {
+				t.Fatalf("a forged link %q: %v", forged, err)
+			}
+		}
 	})
 }
 

@@ -351,7 +351,7 @@ func newToken(now time.Time) string { return crypto.OrderedToken(now, 16) }
 func hashToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	hash := hex.EncodeToString(sum[:])
-	if len(token) == orderedTokenLen {
+	if len(token) == orderedTokenLen && crypto.IsTokenText(token) {
 		return token[:crypto.OrderedTokenTimeChars] + hash
 	}
 	return hash

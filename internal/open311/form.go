@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/linli/linli/internal/cases"
 )
@@ -120,6 +121,9 @@ func parseForm(query string, contentType string, body io.Reader) (form, error) {
 	for _, k := range slices.Sorted(maps.Keys(f.values)) { // attribute[x] before attribute[x][]
 		vs := f.values[k]
 		n += len(vs)
+		if !utf8.ValidString(k) || slices.ContainsFunc(vs, func(v string) bool { return !utf8.ValidString(v) }) {
+			return f, formError{"not_text", []any{strings.ToValidUTF8(k, "\uFFFD")}}
+		}
 		if m := attributeKeyRE.FindStringSubmatch(k); m != nil && m[1] != "" {
 			f.attrs[m[1]] = append(f.attrs[m[1]], vs...)
 		}

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/linli/linli/internal/cases"
 	"github.com/linli/linli/internal/platform/audit"
@@ -156,6 +157,10 @@ func (s *Server) handle(h func(c *call) error) web.HandlerFunc {
 			c.f = formatJSON
 		case suffix != "xml":
 			s.answerError(c, fail(http.StatusNotFound, "suffix", r.URL.Path, suffix))
+			return nil
+		}
+		if !utf8.ValidString(name) { // no code, id or token is: PostgreSQL would refuse it as text
+			s.answerError(c, fail(http.StatusNotFound, "resource", strings.ToValidUTF8(name, "\uFFFD")))
 			return nil
 		}
 		c.name = name

@@ -32,3 +32,14 @@ func OrderedToken(now time.Time, randomBytes int) string {
 	rand.Read(b[6:])
 	return tokenEncoding.EncodeToString(b)
 }
+
+// IsTokenText reports whether s is made of OrderedToken's characters only,
+// so that a part of it cut by length is still text a database accepts.
+func IsTokenText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'v') {
+			return false
+		}
+	}
+	return true
+}

@@ -43,6 +43,9 @@ func TestOrderedTokensOfOneMillisecondDiffer(t *testing.T) {
 		}
 		seen[tok] = true
 	}
+	if tok := OrderedToken(at, 16); !IsTokenText(tok) || IsTokenText(tok+"w") || IsTokenText("路"+tok[3:]) {
+		t.Fatalf("IsTokenText is wrong about %q", tok)
+	}
 	if a, b := OrderedToken(at, 12), OrderedToken(at, 12); a[:OrderedTokenTimeChars-1] != b[:OrderedTokenTimeChars-1] || len(a) != 29 {
 		t.Fatalf("tokens of one millisecond %q and %q should share their time", a, b)
 	}
