@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
+
+	"github.com/paulmach/orb"
 )
 
 // CompareStats renders the kept counters and a recomputation from the log
@@ -40,3 +43,9 @@ func PendingStats(ctx context.Context, s *Service) (int, error) {
 
 // FlushStats adds the pending counters in, as the job and every reading do.
 func FlushStats(ctx context.Context, s *Service) error { return s.store.flushStats(ctx) }
+
+// NearMapLoaded reports whether the duplicate search answers from memory.
+func (s *Service) NearMapLoaded() bool {
+	_, ok := s.store.near.search(0, orb.Point{}, 1, time.Time{})
+	return ok
+}

@@ -86,7 +86,7 @@ func NewService(d *db.DB, log *audit.Log, box *crypto.Box, areas Areas, cal Work
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{db: d, store: store{d}, audit: log, box: box, areas: areas, cal: cal, now: now, Config: DefaultConfig(),
+	return &Service{db: d, store: store{db: d, near: newOpenNear(d)}, audit: log, box: box, areas: areas, cal: cal, now: now, Config: DefaultConfig(),
 		refs: &refCache{}}
 }
 
@@ -262,6 +262,9 @@ func (s *Service) Report(ctx context.Context, nc NewCase) (Receipt, error) {
 			return err
 		}
 		rc.Number, rc.State = NumberOf(id, at), Reported
+		if !nc.FixedOnSite { // a case fixed on the spot is closed in this transaction
+			s.store.near.moved(ctx, nearChange{id: id, category: cat.ID, point: nc.Point, createdAt: at, open: true})
+		}
 		eventID, err := s.store.insertEvent(ctx, event{caseID: id, at: at, actor: actorOf(ctx), action: ActReport,
 			to: Reported, data: string(nc.Channel), key: key})
 		if err != nil {
@@ -323,9 +326,14 @@ const maxDuplicates = 20
 // duplicates finds open cases of the same category near p reported within
 // the window before at.
 func (s *Service) duplicates(ctx context.Context, categoryID int64, p orb.Point, at time.Time) ([]Duplicate, error) {
-	near, err := s.store.nearby(ctx, categoryID, p, s.Config.DuplicateRadius, at.Add(-s.Config.DuplicateWindow))
-	if err != nil {
-		return nil, err
+	since := at.Add(-s.Config.DuplicateWindow)
+	s.store.near.refresh(s.store)
+	near, ok := s.store.near.search(categoryID, p, s.Config.DuplicateRadius, since)
+	if !ok {
+		var err error
+		if near, err = s.store.nearby(ctx, categoryID, p, s.Config.DuplicateRadius, since); err != nil {
+			return nil, err
+		}
 	}
 	// The oldest first: the case a new report most likely repeats, and
 	// the one the others would be merged into.

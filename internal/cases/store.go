@@ -18,7 +18,10 @@ import (
 )
 
 // store is the cases module's SQL.
-type store struct{ db *db.DB }
+type store struct {
+	db   *db.DB
+	near *openNear // the open cases' points, on SQLite (nearcache.go)
+}
 
 // row is a new case as stored.
 type row struct {
@@ -259,7 +262,15 @@ func (s store) saveCase(ctx context.Context, c Case, version int) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return errs.E(errs.Conflict, "err.case.stale", c.Number)
 	}
+	s.near.moved(ctx, nearChange{id: c.ID, category: c.CategoryID, point: pointOf(c), createdAt: c.CreatedAt, open: c.State.Open()})
 	return nil
+}
+
+func pointOf(c Case) *orb.Point {
+	if c.Lon == nil || c.Lat == nil {
+		return nil
+	}
+	return &orb.Point{*c.Lon, *c.Lat}
 }
 
 // nearbyCase is a candidate duplicate.
@@ -292,10 +303,8 @@ func (s store) nearby(ctx context.Context, categoryID int64, p orb.Point, radius
 // shrinks by cos φ) and 1 % wide, so that it leaves out the box's corners
 // but no case that the caller's exact distance would keep.
 func nearbyQuery(categoryID int64, p orb.Point, radius float64, since time.Time) (string, []any) {
-	const metresPerDegree = 111_000 // a little less than on the sphere: generous
-	rLat := radius * 1.01 / metresPerDegree
-	cos := max(math.Cos(p[1]*math.Pi/180), 0.01)
-	rLon := rLat / cos
+	rLat, rLon := nearBox(p, radius)
+	cos := rLat / rLon
 	args := []any{categoryID, since, p[1], p[0], cos * cos, rLat * rLat}
 	var parts []string
 	for _, r := range cellRanges(p[1], p[0], rLat, rLon) {
