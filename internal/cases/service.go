@@ -86,8 +86,8 @@ func NewService(d *db.DB, log *audit.Log, box *crypto.Box, areas Areas, cal Work
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{db: d, store: store{db: d, near: newOpenNear(d)}, audit: log, box: box, areas: areas, cal: cal, now: now, Config: DefaultConfig(),
-		refs: &refCache{}}
+	return &Service{db: d, store: store{db: d, near: newOpenNear(d)}, audit: log, box: box, areas: areas, cal: cal, now: now,
+		Config: DefaultConfig(), refs: &refCache{}}
 }
 
 // NewCase is a report from any channel.

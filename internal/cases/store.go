@@ -60,9 +60,9 @@ func (s store) insertCase(ctx context.Context, r row) (int64, error) {
 	if r.point != nil {
 		lon, lat, cell = r.point[0], r.point[1], nearCell(r.point[1], r.point[0])
 	}
-	return s.insertID(ctx, insertCaseSQL, r.trackingHash, string(r.channel), r.externalID, r.categoryID, r.description, r.address, lon, lat, cell, nullID(r.areaID),
-		r.needsRouting, nullID(r.reporterUserID), r.name, r.phone, r.phoneIdx, r.email, string(r.state), r.urgency,
-		r.createdAt)
+	return s.insertID(ctx, insertCaseSQL, r.trackingHash, string(r.channel), r.externalID, r.categoryID, r.description,
+		r.address, lon, lat, cell, nullID(r.areaID), r.needsRouting, nullID(r.reporterUserID), r.name, r.phone, r.phoneIdx,
+		r.email, string(r.state), r.urgency, r.createdAt)
 }
 
 // The duplicate search's cells: the globe cut into squares of cellDegrees
@@ -295,11 +295,11 @@ func (s store) nearby(ctx context.Context, categoryID int64, p orb.Point, radius
 // nearbyQuery reads the open cases of the category within about radius
 // metres of p, reported since since, through the partial index cases_near
 // (migrations 00021, 00022): its condition on state is the index's own,
-// word for word (stillOpen), so that both engines use it. Each row of cells around p is a seek
-// of its own in the index (a UNION ALL: given one OR of ranges, SQLite
-// seeks the category only), so the search reads the cases around the
-// point, not every case in a band across the city as an index on latitude
-// did. The circle is drawn on the flat map around p (a degree of longitude
+// word for word (stillOpen), so that both engines use it. Each row of
+// cells around p is a seek of its own in the index (a UNION ALL: given one
+// OR of ranges, SQLite seeks the category only), so the search reads the
+// cases around the point, not every case in a band across the city as an
+// index on latitude did. The circle is drawn on the flat map around p (a degree of longitude
 // shrinks by cos φ) and 1 % wide, so that it leaves out the box's corners
 // but no case that the caller's exact distance would keep.
 func nearbyQuery(categoryID int64, p orb.Point, radius float64, since time.Time) (string, []any) {
