@@ -31,6 +31,14 @@ type Accounts interface {
 	Lookup(ctx context.Context, name string) (auth.User, error)
 	EnsureGrant(ctx context.Context, userID int64, role auth.Role, areaID int64) error
 	DropGrant(ctx context.Context, userID int64, role auth.Role, areaID int64) error
+	Holders(ctx context.Context, roles []auth.Role, areaIDs []int64) ([]int64, error)
+}
+
+// Holders returns the users who hold one of roles over one of areaIDs (any
+// area when empty): whom a move in those areas concerns. It checks no
+// permission; see auth.Service.Holders.
+func (s *Service) Holders(ctx context.Context, roles []auth.Role, areaIDs []int64) ([]int64, error) {
+	return s.accounts.Holders(ctx, roles, areaIDs)
 }
 
 // grid returns the grid with code after checking that the caller may

@@ -3,12 +3,11 @@ package cases
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 	"weak"
 
+	"github.com/linli/linli/internal/platform/auth"
 	"github.com/linli/linli/internal/platform/db"
 	"github.com/linli/linli/internal/platform/notify"
 )
@@ -47,7 +46,7 @@ func (s *Service) recipients(ctx context.Context, c Case, a Action) ([]int64, er
 		users = members
 	}
 	if toStaff[a] {
-		staff, err := s.store.staffOf(ctx, c.AreaID)
+		staff, err := s.staffOf(ctx, c.AreaID)
 		if err != nil {
 			return nil, err
 		}
@@ -92,12 +91,19 @@ func (s store) unitMembers(ctx context.Context, unitID int64) ([]int64, error) {
 // the staff of the area and of the areas above it, whose ids are known
 // without a read once cached (paths never change). The answer is kept for
 // staffTTL (see staffCache).
-func (s store) staffOf(ctx context.Context, areaID int64) ([]int64, error) {
+func (s *Service) staffOf(ctx context.Context, areaID int64) ([]int64, error) {
 	ck := ancestorKey{weak.Make(s.db), areaID}
 	if e, hit := staffCache.Load(ck); hit && time.Now().Before(e.(staffEntry).until) {
 		return e.(staffEntry).users, nil
 	}
-	users, err := s.readStaffOf(ctx, areaID)
+	var up []int64 // none: a case not yet located, every area's staff
+	if areaID != 0 {
+		var err error
+		if up, err = s.store.cachedAncestors(ctx, areaID); err != nil {
+			return nil, err
+		}
+	}
+	users, err := s.areas.Holders(ctx, []auth.Role{auth.CommunityStaff, auth.StreetStaff}, up)
 	if err != nil {
 		return nil, err
 	}
@@ -118,23 +124,6 @@ const staffTTL = time.Second
 type staffEntry struct {
 	users []int64
 	until time.Time
-}
-
-func (s store) readStaffOf(ctx context.Context, areaID int64) ([]int64, error) {
-	if areaID == 0 {
-		return db.All(ctx, s.db.Q(ctx), scanID, `SELECT DISTINCT user_id FROM grants WHERE role IN ('community_staff', 'street_staff')`)
-	}
-	up, err := s.cachedAncestors(ctx, areaID)
-	if err != nil {
-		return nil, err
-	}
-	args := make([]any, len(up))
-	ph := make([]string, len(up))
-	for i, id := range up {
-		args[i], ph[i] = id, "$"+strconv.Itoa(i+1)
-	}
-	return db.All(ctx, s.db.Q(ctx), scanID, `SELECT DISTINCT user_id FROM grants
-		WHERE role IN ('community_staff', 'street_staff') AND area_id IN (`+strings.Join(ph, ", ")+`)`, args...)
 }
 
 func scanID(row db.Scanner) (int64, error) {

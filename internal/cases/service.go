@@ -37,6 +37,7 @@ type Areas interface {
 	Locate(ctx context.Context, p orb.Point) (area.Location, bool, error)
 	Get(ctx context.Context, code string) (area.Area, error)
 	List(ctx context.Context, q area.ListQuery) ([]area.Area, error)
+	Holders(ctx context.Context, roles []auth.Role, areaIDs []int64) ([]int64, error)
 }
 
 // Service runs the closed loop.

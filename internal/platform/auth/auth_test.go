@@ -403,6 +403,36 @@ func TestListUsers(t *testing.T) {
 	})
 }
 
+// Holders are the users with one of the roles over one of the areas, each
+// once; with no areas, over any area.
+func TestHolders(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ann := f.user(t, "ann", auth.CommunityStaff, "A")
+		bo := f.user(t, "bo", auth.StreetStaff, "S")
+		cy := f.user(t, "cy", auth.CommunityStaff, "B")
+		f.user(t, "wu", auth.GridWorker, "A1")
+		wantOK(t, f.svc.EnsureGrant(system(), ann.ID, auth.StreetStaff, 2), "second grant")
+		staff := []auth.Role{auth.CommunityStaff, auth.StreetStaff}
+		for _, c := range []struct {
+			areas []int64
+			want  []int64
+		}{
+			{[]int64{5, 3, 2, 1}, []int64{ann.ID, bo.ID}}, // the grid A1 and the areas above it
+			{[]int64{4}, []int64{cy.ID}},
+			{[]int64{30}, nil},
+			{nil, []int64{ann.ID, bo.ID, cy.ID}},
+		} {
+			got, err := f.svc.Holders(context.Background(), staff, c.areas)
+			wantOK(t, err, "holders")
+			slices.Sort(got)
+			if !slices.Equal(got, c.want) {
+				t.Errorf("staff over %v: %v, want %v", c.areas, got, c.want)
+			}
+		}
+	})
+}
+
 // ---------------------------------------------------------------------------
 // Authorization
 

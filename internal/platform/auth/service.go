@@ -352,6 +352,36 @@ func (s *Service) grants(ctx context.Context, userID int64) ([]GrantInfo, error)
 	return out, rows.Err()
 }
 
+// Holders returns the users who hold one of roles over one of areaIDs,
+// or over any area when areaIDs is empty, each once. It checks no
+// permission: it is for modules deciding whom a move concerns (the staff
+// told of a new report), not for showing who holds what.
+func (s *Service) Holders(ctx context.Context, roles []Role, areaIDs []int64) ([]int64, error) {
+	var args []any
+	in := func(n int) string {
+		ph := make([]string, n)
+		for i := range ph {
+			ph[i] = "$" + itoa(int64(len(args)+i+1))
+		}
+		return strings.Join(ph, ", ")
+	}
+	where := "role IN (" + in(len(roles)) + ")"
+	for _, r := range roles {
+		args = append(args, string(r))
+	}
+	if len(areaIDs) > 0 {
+		where += " AND area_id IN (" + in(len(areaIDs)) + ")"
+		for _, id := range areaIDs {
+			args = append(args, id)
+		}
+	}
+	return db.All(ctx, s.db.Q(ctx), func(row db.Scanner) (int64, error) {
+		var id int64
+		err := row.Scan(&id)
+		return id, err
+	}, "SELECT DISTINCT user_id FROM grants WHERE "+where, args...)
+}
+
 // ChangePassword changes the caller's own password after checking the
 // current one.
 func (s *Service) ChangePassword(ctx context.Context, current, password string) error {
