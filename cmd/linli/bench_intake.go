@@ -30,6 +30,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/linli/linli/internal/app"
 	"github.com/linli/linli/internal/platform/auth"
 	"github.com/linli/linli/internal/platform/config"
@@ -71,12 +73,12 @@ func benchIntake(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	fmt.Fprintf(stdout, "Linli ÷ bare handler: %.2f (goal ≥ 0.35); %.0f cases/s (goal ≥ 5000); p99 at %d/s %.1f ms (goal < 20)\n",
 		r.linli.PerSec/r.bare.PerSec, r.linli.PerSec, o.rate, r.open.P99)
-	return printJSON(stdout, map[string]any{"benchmark": "intake", "db": r.kind, "clients": o.clients,
+	return printJSON(stdout, withWriter(map[string]any{"benchmark": "intake", "db": r.kind, "clients": o.clients,
 		"seconds_each": o.duration.Seconds(), "cases_per_sec": round(r.linli.PerSec), "rate": o.rate,
 		"p50_ms": round2(r.open.P50), "p99_ms": round2(r.open.P99), "max_ms": round2(r.open.Max),
 		"achieved_rate": round(r.open.PerSec), "bare_per_sec": round(r.bare.PerSec),
 		"ratio": round2(r.linli.PerSec / r.bare.PerSec), "acked": r.acked, "stored": r.stored,
-		"others_cores": round2(othersCores(r.linli, r.open, r.bare))})
+		"others_cores": round2(othersCores(r.linli, r.open, r.bare))}, r))
 }
 
 // intakeBench reads the flags `linli bench intake` and `linli open311
@@ -153,7 +155,7 @@ func runIntake(ctx context.Context, o intakeOptions, stdout io.Writer) (intakeRe
 	if err != nil {
 		return res, err
 	}
-	m := &meter{stdout: stdout}
+	m := &meter{stdout: stdout, writer: srv.app.Metrics}
 	warm, err := m.phase(ctx, "warm-up (1 s)", srv.url,
 		loadSpec{Clients: o.clients, Duration: time.Second, Seed: 1, Open311Key: srv.key})
 	if err != nil {
@@ -186,12 +188,20 @@ func runIntake(ctx context.Context, o intakeOptions, stdout io.Writer) (intakeRe
 	return res, err
 }
 
-// meter runs load phases and says what each one cost the machine.
-type meter struct{ stdout io.Writer }
+// meter runs load phases and says what each one cost the machine, and
+// what the server's SQLite writer did (read from its metrics, when set).
+type meter struct {
+	stdout io.Writer
+	writer prometheus.Gatherer
+}
 
 func (m *meter) phase(ctx context.Context, name, target string, l loadSpec) (loadResult, error) {
 	cpu0 := processCPU()
 	busy0, total0 := machineCPU()
+	w0, err := snapshotWriter(m.writer)
+	if err != nil {
+		return loadResult{}, err
+	}
 	r, err := runLoad(ctx, target, l)
 	r.ServerCPU = (processCPU() - cpu0).Seconds()
 	busy1, total1 := machineCPU()
@@ -205,6 +215,12 @@ func (m *meter) phase(ctx context.Context, name, target string, l loadSpec) (loa
 	}
 	fmt.Fprintf(m.stdout, "%-26s %7d %6.0f/s  p50 %6.2f  p99 %6.2f  max %7.2f ms  CPU/request: server %3.0f µs, load %3.0f µs; others %.1f cores\n",
 		name, r.OK, r.PerSec, r.P50, r.P99, r.Max, 1e6*r.ServerCPU/float64(r.OK), 1e6*r.LoadCPU/float64(r.OK), r.OthersCPU/r.Seconds)
+	w1, err := snapshotWriter(m.writer)
+	if err != nil {
+		return r, err
+	}
+	r.Writer = w1.since(w0)
+	r.Writer.print(m.stdout)
 	return r, nil
 }
 
@@ -481,6 +497,9 @@ type loadResult struct {
 	// (PostgreSQL and anything else running included).
 	ServerCPU, LoadCPU, MachineBusy float64
 	OthersCPU                       float64 // CPU seconds of everything else on the machine
+	// Writer is what SQLite's writer did meanwhile (nil on PostgreSQL and
+	// for the bare handler); the server fills it in, not the generator.
+	Writer *writerPhase `json:"-"`
 }
 
 // runLoad runs one phase in a child process and reads its result.

@@ -173,11 +173,11 @@ func open311Bench(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%.0f requests/s (goal ≥ 4000); p99 at %d/s %.1f ms (goal < 20)\n", r.linli.PerSec, o.rate, r.open.P99)
-	return printJSON(stdout, map[string]any{"benchmark": "open311", "db": r.kind, "clients": o.clients,
+	return printJSON(stdout, withWriter(map[string]any{"benchmark": "open311", "db": r.kind, "clients": o.clients,
 		"seconds_each": o.duration.Seconds(), "requests_per_sec": round(r.linli.PerSec), "rate": o.rate,
 		"p50_ms": round2(r.open.P50), "p99_ms": round2(r.open.P99), "max_ms": round2(r.open.Max),
 		"achieved_rate": round(r.open.PerSec), "acked": r.acked, "stored": r.stored,
-		"others_cores": round2(othersCores(r.linli, r.open))})
+		"others_cores": round2(othersCores(r.linli, r.open))}, r))
 }
 
 func open311Jurisdiction(ctx context.Context, args []string, stdout io.Writer) error {

@@ -174,6 +174,7 @@ func (a *App) buildServer() error {
 	a.Metrics = prometheus.NewRegistry()
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		jobs.NewCollector(a.DB, a.Now), cases.NewCollector(a.DB))
+	a.Metrics.MustRegister(a.DB.Collectors()...)
 	s := web.NewServer(a.Catalog, render, a.Auth, a.Log, a.Metrics)
 	s.Limits.MaxInFlight, s.Limits.UserWrites, s.Limits.PublicWrites = a.Cfg.MaxInFlight, a.Cfg.UserWriteRate, a.Cfg.PublicWriteRate
 	s.SecureCookies = a.Cfg.SecureCookies || a.Cfg.TLS()

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/linli/linli/internal/platform/auth"
+	"github.com/linli/linli/internal/platform/db"
 	"github.com/linli/linli/internal/platform/web"
 )
 
@@ -686,6 +687,12 @@ func TestE2EOperations(t *testing.T) {
 				after: func(t *testing.T, r response) {
 					if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
 						t.Errorf("metrics Content-Type %q, want Prometheus text", ct)
+					}
+					// SQLite's single writer tells how long writes queue and
+					// take until durable; PostgreSQL has no such writer.
+					writer := strings.Contains(r.Body, "linli_db_write_seconds_bucket")
+					if sqlite := s.App.DB.Kind == db.SQLite; writer != sqlite {
+						t.Errorf("writer metrics shown: %v, on SQLite: %v", writer, sqlite)
 					}
 				}},
 			{name: "unknown page", path: "/no-such-page", status: http.StatusNotFound, contains: []string{"找不到这个页面"}},
