@@ -34,7 +34,7 @@ type openNear struct {
 	loading  bool
 	pending  []nearChange // own moves committed while a load ran
 	version  int64        // the writer's data_version when the load began
-	checked  time.Time    // when version was last compared
+	checked  time.Time    // when version was last compared, or a load last failed
 	checking bool
 }
 
@@ -151,8 +151,11 @@ func (o *openNear) refresh(s store) {
 	if o == nil {
 		return
 	}
+	// At most one check a second, a failed load included: a load that
+	// fails (a damaged index, a locked file) must not be tried again, and
+	// logged, on every search.
 	o.mu.Lock()
-	due := !o.checking && !o.loading && (o.cells == nil || time.Since(o.checked) >= nearCheckEvery)
+	due := !o.checking && !o.loading && time.Since(o.checked) >= nearCheckEvery
 	if due {
 		o.checking = true
 	}

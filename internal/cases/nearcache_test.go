@@ -3,7 +3,9 @@ package cases_test
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -71,6 +73,77 @@ func TestDuplicatesSeeAnotherProcessesCases(t *testing.T) {
 		t.Fatal("a case another process rejected is still offered")
 	}
 }
+
+// When the open cases' points cannot be read (here: their index is
+// missing), the duplicate search goes on in SQL and the map stays
+// unloaded, tried again (and logged) about once a second rather than on
+// every search; once the points can be read again, the map is loaded.
+func TestDuplicatesWithoutTheMap(t *testing.T) {
+	d := dbtest.Open(t, dbtest.Engines(t)[db.SQLite])
+	f := setup(t, d)
+	warnings := captureWarnings(t)
+	dbtest.Exec(t, d, "DROP INDEX cases_near")
+	first := f.report(t, "井盖缺失")
+	const window = 1500 * time.Millisecond
+	for deadline := time.Now().Add(window); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		again := f.report(t, "井盖缺失，又一次")
+		if !slices.ContainsFunc(again.Duplicates, func(d cases.Duplicate) bool { return d.Number == first.Number }) {
+			t.Fatalf("without the map, the first report was not offered: %+v", again.Duplicates)
+		}
+		if f.svc.NearMapLoaded() {
+			t.Fatal("the map was loaded although its query cannot run")
+		}
+	}
+	// A try at the first search and one a second after: with the 30 or so
+	// searches of the window, a try per search would be ten times more.
+	if n := warnings(); n < 1 || n > 3 {
+		t.Errorf("%d warnings in %v of searches, want a failed load tried about once a second", n, window)
+	}
+	dbtest.Exec(t, d, `CREATE INDEX cases_near ON cases (category_id, near_cell, created_at, lat, lon)
+		WHERE state <> 'rejected' AND state <> 'closed' AND state <> 'merged'`)
+	loaded := func() bool {
+		f.report(t, "井盖缺失，再一次") // a search is what starts a load
+		return f.svc.NearMapLoaded()
+	}
+	if !eventually(t, loaded) {
+		t.Fatal("the map was not loaded once the points could be read again")
+	}
+	if again := f.report(t, "井盖缺失，第四次"); !slices.ContainsFunc(again.Duplicates,
+		func(d cases.Duplicate) bool { return d.Number == first.Number }) {
+		t.Fatalf("from the map, the first report was not offered: %+v", again.Duplicates)
+	}
+}
+
+// captureWarnings counts what is logged at warning level or above through
+// slog's default logger until the test ends (cases logs there from
+// goroutines of its own).
+func captureWarnings(t *testing.T) func() int {
+	var mu sync.Mutex
+	var n int
+	prev := slog.Default()
+	slog.SetDefault(slog.New(countingHandler{mu: &mu, n: &n}))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	return func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return n
+	}
+}
+
+type countingHandler struct {
+	mu *sync.Mutex
+	n  *int
+}
+
+func (h countingHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+func (h countingHandler) Handle(context.Context, slog.Record) error {
+	h.mu.Lock()
+	*h.n++
+	h.mu.Unlock()
+	return nil
+}
+func (h countingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h countingHandler) WithGroup(string) slog.Handler      { return h }
 
 // eventually polls cond for a few seconds: another process's writes are
 // noticed within about a second, not at once.

@@ -14,16 +14,6 @@ import (
 	"github.com/linli/linli/internal/platform/errs"
 )
 
-func mustExec(t *testing.T, d *db.DB, q string) {
-	t.Helper()
-	if err := d.Write(context.Background(), func(ctx context.Context) error {
-		_, err := d.Q(ctx).ExecContext(ctx, q)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func count(t *testing.T, d *db.DB, q string, args ...any) int {
 	t.Helper()
 	var n int
@@ -37,7 +27,7 @@ func count(t *testing.T, d *db.DB, q string, args ...any) int {
 // own rows: the others are all there.
 func TestWriteGroupsIsolateFailures(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		mustExec(t, d, "CREATE TABLE notes (n INTEGER PRIMARY KEY)")
+		dbtest.Exec(t, d, "CREATE TABLE notes (n INTEGER PRIMARY KEY)")
 		var wg sync.WaitGroup
 		results := make([]error, 200)
 		for i := range results {
@@ -77,7 +67,7 @@ func TestWriteGroupsIsolateFailures(t *testing.T) {
 // A Write inside a Write joins it: the outer failure undoes both.
 func TestNestedWriteJoinsOuter(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		mustExec(t, d, "CREATE TABLE notes (n INTEGER PRIMARY KEY)")
+		dbtest.Exec(t, d, "CREATE TABLE notes (n INTEGER PRIMARY KEY)")
 		ran := false
 		err := d.Write(context.Background(), func(ctx context.Context) error {
 			d.Q(ctx).ExecContext(ctx, "INSERT INTO notes (n) VALUES (1)")
@@ -108,7 +98,7 @@ func TestNestedWriteJoinsOuter(t *testing.T) {
 
 func TestUniqueViolationIsRecognised(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		mustExec(t, d, "CREATE TABLE names (name TEXT PRIMARY KEY)")
+		dbtest.Exec(t, d, "CREATE TABLE names (name TEXT PRIMARY KEY)")
 		insert := func() error {
 			return d.Write(context.Background(), func(ctx context.Context) error {
 				_, err := d.Q(ctx).ExecContext(ctx, "INSERT INTO names (name) VALUES ('a')")

@@ -17,9 +17,9 @@ import (
 // every successful write's AfterCommit runs exactly once.
 func TestSharedStateFollowsEachWritesFate(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		mustExec(t, d, "CREATE TABLE notes (n INTEGER PRIMARY KEY)")
-		mustExec(t, d, "CREATE TABLE sums (id INTEGER PRIMARY KEY, total INTEGER NOT NULL)")
-		mustExec(t, d, "INSERT INTO sums (id, total) VALUES (1, 0)")
+		dbtest.Exec(t, d, "CREATE TABLE notes (n INTEGER PRIMARY KEY)")
+		dbtest.Exec(t, d, "CREATE TABLE sums (id INTEGER PRIMARY KEY, total INTEGER NOT NULL)")
+		dbtest.Exec(t, d, "INSERT INTO sums (id, total) VALUES (1, 0)")
 		type sum struct{ total int }
 		var committed atomic.Int64
 		var wg sync.WaitGroup

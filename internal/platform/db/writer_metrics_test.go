@@ -25,7 +25,7 @@ func TestWriterMetricsCountEveryWrite(t *testing.T) {
 			}
 			return
 		}
-		mustExec(t, d, "CREATE TABLE notes (n INTEGER PRIMARY KEY)")
+		dbtest.Exec(t, d, "CREATE TABLE notes (n INTEGER PRIMARY KEY)")
 		before := gather(t, reg)
 		const writes = 40
 		var wg sync.WaitGroup

@@ -41,16 +41,6 @@ func (c *clock) Set(t time.Time) {
 	c.t = t
 }
 
-func mustExec(t *testing.T, d *db.DB, q string, args ...any) {
-	t.Helper()
-	if err := d.Write(context.Background(), func(ctx context.Context) error {
-		_, err := d.Q(ctx).ExecContext(ctx, q, args...)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func count(t *testing.T, d *db.DB, q string, args ...any) int {
 	t.Helper()
 	var n int
@@ -92,9 +82,9 @@ func nodes(t *testing.T, fn func(t *testing.T, a, b *db.DB)) {
 // and none is left behind.
 func TestTwoNodesRunEachJobOnce(t *testing.T) {
 	nodes(t, func(t *testing.T, a, b *db.DB) {
-		mustExec(t, a, "CREATE TABLE effects (job_id BIGINT PRIMARY KEY, n INTEGER NOT NULL, node TEXT NOT NULL)")
-		mustExec(t, a, "CREATE TABLE counter (n INTEGER NOT NULL)")
-		mustExec(t, a, "INSERT INTO counter (n) VALUES (0)")
+		dbtest.Exec(t, a, "CREATE TABLE effects (job_id BIGINT PRIMARY KEY, n INTEGER NOT NULL, node TEXT NOT NULL)")
+		dbtest.Exec(t, a, "CREATE TABLE counter (n INTEGER NOT NULL)")
+		dbtest.Exec(t, a, "INSERT INTO counter (n) VALUES (0)")
 		const total = 200
 		for i := range total {
 			enqueue(t, a, jobs.Job{Kind: "effect", Payload: json.RawMessage(fmt.Sprintf(`{"n":%d}`, i)), RunAt: t0.Add(-time.Minute)})
@@ -174,7 +164,7 @@ func TestTwoNodesRunEachJobOnce(t *testing.T) {
 // backoff and given up after max_attempts, with its error kept.
 func TestFailingHandlerIsRetriedThenFails(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		mustExec(t, d, "CREATE TABLE effects (job_id BIGINT NOT NULL)")
+		dbtest.Exec(t, d, "CREATE TABLE effects (job_id BIGINT NOT NULL)")
 		clk := newClock()
 		r := jobs.NewRunner(d, "n1", clk.Now, quiet)
 		r.Backoff = 10 * time.Second
@@ -245,7 +235,7 @@ func TestFailingHandlerIsRetriedThenFails(t *testing.T) {
 // A job exists if and only if the transaction that enqueued it commits.
 func TestEnqueueJoinsTheCallersTransaction(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		mustExec(t, d, "CREATE TABLE test_cases (id INTEGER PRIMARY KEY)")
+		dbtest.Exec(t, d, "CREATE TABLE test_cases (id INTEGER PRIMARY KEY)")
 		open := func(id int, fail bool) error {
 			return d.Write(context.Background(), func(ctx context.Context) error {
 				if _, err := d.Q(ctx).ExecContext(ctx, "INSERT INTO test_cases (id) VALUES ($1)", id); err != nil {
@@ -379,7 +369,7 @@ func TestFutureJobWaitsForTheClock(t *testing.T) {
 // skips the runs missed while nobody was up.
 func TestRecurringJobRunsOncePerInterval(t *testing.T) {
 	nodes(t, func(t *testing.T, a, b *db.DB) {
-		mustExec(t, a, "CREATE TABLE ticks (at TEXT NOT NULL)")
+		dbtest.Exec(t, a, "CREATE TABLE ticks (at TEXT NOT NULL)")
 		clk := newClock()
 		var runners []*jobs.Runner
 		for i, d := range []*db.DB{a, b} {
@@ -564,7 +554,7 @@ func TestPurgeKeepsPendingAndFailed(t *testing.T) {
 // transaction) is a failed try like any other.
 func TestHandlerSQLErrorIsAFailedTry(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		mustExec(t, d, "CREATE TABLE once (n INTEGER PRIMARY KEY)")
+		dbtest.Exec(t, d, "CREATE TABLE once (n INTEGER PRIMARY KEY)")
 		r := jobs.NewRunner(d, "n1", newClock().Now, quiet)
 		r.Handle("dup", func(ctx context.Context, j jobs.Job) error {
 			for range 2 {
@@ -590,8 +580,8 @@ func TestHandlerSQLErrorIsAFailedTry(t *testing.T) {
 // run at every poll forever.
 func TestTryFailingAtCommitIsCounted(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		mustExec(t, d, "CREATE TABLE parent (id INTEGER PRIMARY KEY)")
-		mustExec(t, d, `CREATE TABLE child (id INTEGER PRIMARY KEY,
+		dbtest.Exec(t, d, "CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+		dbtest.Exec(t, d, `CREATE TABLE child (id INTEGER PRIMARY KEY,
 			parent_id INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)`)
 		clk := newClock()
 		r := jobs.NewRunner(d, "n1", clk.Now, quiet)
@@ -611,7 +601,7 @@ func TestTryFailingAtCommitIsCounted(t *testing.T) {
 		if n := count(t, d, "SELECT COUNT(*) FROM jobs WHERE failed_at IS NOT NULL AND attempts = 2 AND last_error <> ''"); n != 1 {
 			t.Fatal("the job whose commit fails is not marked failed after two tries")
 		}
-		mustExec(t, d, "INSERT INTO parent (id) VALUES (999)")
+		dbtest.Exec(t, d, "INSERT INTO parent (id) VALUES (999)")
 		if n := count(t, d, "SELECT COUNT(*) FROM child"); n != 0 {
 			t.Fatalf("%d rows of failed commits are there", n)
 		}

@@ -79,3 +79,15 @@ func FreshPostgres(t testing.TB, base string) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+// Exec runs one statement in a write transaction of its own, failing t
+// if it fails.
+func Exec(t testing.TB, d *db.DB, q string, args ...any) {
+	t.Helper()
+	if err := d.Write(context.Background(), func(ctx context.Context) error {
+		_, err := d.Q(ctx).ExecContext(ctx, q, args...)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
