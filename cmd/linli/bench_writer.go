@@ -74,7 +74,7 @@ func (s writerSnapshot) since(before writerSnapshot) *writerPhase {
 	for i, bound := range s.bounds {
 		within := s.cumulative[i] - before.cumulative[i]
 		if bound == 0.02 {
-			p.Over20ms = 1 - within/n
+			p.Over20ms = (n - within) / n
 		}
 		if p.P99Bound == 0 && within >= 0.99*n {
 			p.P99Bound = bound
