@@ -322,8 +322,7 @@ func (s *Service) knownTickets(ctx context.Context, tickets []ticket) (map[strin
 			args = append(args, t.nc.ExternalID)
 			ph[i] = "$" + strconv.Itoa(i+2)
 		}
-		ids, err := db.All(ctx, s.db.Q(ctx), scanString, "SELECT external_id FROM cases WHERE channel = $1 AND external_id IN ("+
-			strings.Join(ph, ", ")+")", args...)
+		ids, err := db.All(ctx, s.db.Q(ctx), scanString, knownTicketsSQL(ph), args...)
 		if err != nil {
 			return nil, err
 		}
@@ -332,6 +331,14 @@ func (s *Service) knownTickets(ctx context.Context, tickets []ticket) (map[strin
 		}
 	}
 	return known, nil
+}
+
+// knownTicketsSQL finds which of the ticket numbers at the placeholders
+// are stored. Ticket numbers are never empty (every row must have one),
+// and the query says so to use the partial index cases_external.
+func knownTicketsSQL(placeholders []string) string {
+	return "SELECT external_id FROM cases WHERE channel = $1 AND external_id <> '' AND external_id IN (" +
+		strings.Join(placeholders, ", ") + ")"
 }
 
 // ticket is a row ready to import.

@@ -16,7 +16,7 @@ import (
 // cases, never the whole table: a scrape must cost the same with ten
 // million closed cases as with none.
 func TestOverdueCountUsesItsIndex(t *testing.T) {
-	plan := sqlitePlan(t, countOverdue)
+	plan := dbtest.SQLitePlan(t, countOverdue)
 	if !strings.Contains(plan, "USING COVERING INDEX cases_overdue_open") && !strings.Contains(plan, "USING INDEX cases_overdue_open") {
 		t.Fatalf("the count does not read the partial index: %s", plan)
 	}
@@ -27,7 +27,7 @@ func TestOverdueCountUsesItsIndex(t *testing.T) {
 // the category's cases across the city.
 func TestDuplicateSearchSeeksItsCells(t *testing.T) {
 	query, args := nearbyQuery(7, orb.Point{121.4305, 37.4805}, 100, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
-	plan := sqlitePlan(t, query, args...)
+	plan := dbtest.SQLitePlan(t, query, args...)
 	if got := strings.Count(plan, "USING INDEX cases_near (category_id=? AND near_cell>? AND near_cell<?)"); got != 3 {
 		t.Fatalf("the duplicate search does not seek its 3 rows of cells in cases_near: %s", plan)
 	}
@@ -56,7 +56,16 @@ func TestCellRangesCoverTheNeighbours(t *testing.T) {
 	}
 }
 
-// sqlitePlan is SQLite's EXPLAIN QUERY PLAN of query, its steps joined.
+// A hotline import finds the tickets stored before through an index, not
+// by reading every case: cases_external, partial since 00023, or the
+// unique index of tickets.
+func TestKnownTicketsUseAnIndex(t *testing.T) {
+	plan := dbtest.SQLitePlan(t, knownTicketsSQL([]string{"$2", "$3"}), "12345", "GD-1", "GD-2")
+	if strings.Contains(plan, "SCAN cases") || !strings.Contains(plan, "USING") {
+		t.Fatalf("the known tickets are not looked up in an index: %s", plan)
+	}
+}
+
 // A report's insert and its duplicate search build no temporary table:
 // SQLite makes one for every evaluation of "x NOT IN (...)", which the
 // partial index on open cases once had in its condition, so every insert
@@ -88,26 +97,4 @@ func TestReportBuildsNoTemporaryTable(t *testing.T) {
 			t.Errorf("the %s builds a temporary table: %v", name, ops)
 		}
 	}
-}
-
-func sqlitePlan(t *testing.T, query string, args ...any) string {
-	d := dbtest.Open(t, dbtest.Engines(t)[db.SQLite])
-	rows, err := d.Q(t.Context()).QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan strings.Builder
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan.WriteString(detail + "; ")
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return plan.String()
 }

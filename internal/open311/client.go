@@ -200,6 +200,11 @@ func (s *Server) fetch(ctx context.Context, opt PullOptions, base *url.URL, from
 	return list, nil
 }
 
+// countPulledSQL counts the requests pulled before from a source with a
+// remote id (never empty: the pull passes over rows without one). It
+// repeats the condition of the partial index open311_requests_remote.
+const countPulledSQL = "SELECT COUNT(*) FROM open311_requests WHERE source = $1 AND remote_id = $2 AND remote_id <> ''"
+
 // pullOne imports one remote request, counting what happened.
 func (s *Server) pullOne(ctx context.Context, opt PullOptions, source string, r remote, rep *PullReport) {
 	failed := func(why string) {
@@ -209,8 +214,7 @@ func (s *Server) pullOne(ctx context.Context, opt PullOptions, source string, r 
 		}
 	}
 	var n int
-	if err := s.db.Q(ctx).QueryRowContext(ctx, "SELECT COUNT(*) FROM open311_requests WHERE source = $1 AND remote_id = $2",
-		source, string(r.ID)).Scan(&n); err != nil {
+	if err := s.db.Q(ctx).QueryRowContext(ctx, countPulledSQL, source, string(r.ID)).Scan(&n); err != nil {
 		failed(err.Error())
 		return
 	}

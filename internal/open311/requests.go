@@ -118,8 +118,7 @@ func (s *Server) postRequest(c *call) error {
 	if rec.clientRef != "" {
 		// FixMyStreet resends a report until it gets its id: a resend is
 		// answered as the first time, with nothing stored.
-		prior, err := db.All(ctx, s.db.Q(ctx), scanRecord, "SELECT "+recordCols+
-			" FROM open311_requests WHERE key_id = $1 AND client_ref = $2 ORDER BY case_id LIMIT 1", key.ID, rec.clientRef)
+		prior, err := db.All(ctx, s.db.Q(ctx), scanRecord, resentSQL, key.ID, rec.clientRef)
 		if err != nil {
 			return err
 		}
@@ -300,6 +299,12 @@ func (s *Server) records(ctx context.Context, ids []int64) (map[int64]record, er
 }
 
 const recordCols = "case_id, number, token, COALESCE(key_id, 0), address_id, zipcode, device_id, account_id, media_urls"
+
+// resentSQL finds the first request a client posted under its own id for
+// the report (FixMyStreet's fixmystreet_id, never empty here). It repeats
+// the condition of the partial index open311_requests_client.
+const resentSQL = "SELECT " + recordCols +
+	" FROM open311_requests WHERE key_id = $1 AND client_ref = $2 AND client_ref <> '' ORDER BY case_id LIMIT 1"
 
 func scanRecord(row db.Scanner) (record, error) {
 	var r record

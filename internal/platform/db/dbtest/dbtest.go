@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/linli/linli/internal/platform/db"
@@ -90,4 +91,30 @@ func Exec(t testing.TB, d *db.DB, q string, args ...any) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// SQLitePlan is SQLite's EXPLAIN QUERY PLAN of query on a fresh, migrated
+// database, its steps joined with "; ": for tests that a query reads the
+// index it was written for.
+func SQLitePlan(t testing.TB, query string, args ...any) string {
+	t.Helper()
+	d := Open(t, Engines(t)[db.SQLite])
+	rows, err := d.Q(t.Context()).QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan strings.Builder
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan.WriteString(detail + "; ")
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan.String()
 }
