@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -121,7 +122,7 @@ func (o *openNear) apply(ch nearChange) {
 // the same change twice changes nothing.
 func (o *openNear) applyLocked(ch nearChange) {
 	if k, ok := o.keyOf[ch.id]; ok {
-		o.cells[k] = deleteCase(o.cells[k], ch.id)
+		o.cells[k] = slices.DeleteFunc(o.cells[k], func(n nearbyCase) bool { return n.id == ch.id })
 		if len(o.cells[k]) == 0 {
 			delete(o.cells, k)
 		}
@@ -133,15 +134,6 @@ func (o *openNear) applyLocked(ch nearChange) {
 	k := nearKey{ch.category, nearCell(ch.point[1], ch.point[0])}
 	o.cells[k] = append(o.cells[k], nearbyCase{id: ch.id, point: *ch.point, createdAt: ch.createdAt})
 	o.keyOf[ch.id] = k
-}
-
-func deleteCase(list []nearbyCase, id int64) []nearbyCase {
-	for i, n := range list {
-		if n.id == id {
-			return append(list[:i], list[i+1:]...)
-		}
-	}
-	return list
 }
 
 // refresh loads the map if it is not loaded, and reloads it if another

@@ -299,9 +299,10 @@ func (s store) nearby(ctx context.Context, categoryID int64, p orb.Point, radius
 // cells around p is a seek of its own in the index (a UNION ALL: given one
 // OR of ranges, SQLite seeks the category only), so the search reads the
 // cases around the point, not every case in a band across the city as an
-// index on latitude did. The circle is drawn on the flat map around p (a degree of longitude
-// shrinks by cos φ) and 1 % wide, so that it leaves out the box's corners
-// but no case that the caller's exact distance would keep.
+// index on latitude did. The circle is drawn on the flat map around p (a
+// degree of longitude shrinks by cos φ) and 1 % wide, so that it leaves
+// out the box's corners but no case that the caller's exact distance would
+// keep.
 func nearbyQuery(categoryID int64, p orb.Point, radius float64, since time.Time) (string, []any) {
 	rLat, rLon := nearBox(p, radius)
 	cos := rLat / rLon

@@ -358,22 +358,26 @@ func (s *Service) grants(ctx context.Context, userID int64) ([]GrantInfo, error)
 // told of a new report), not for showing who holds what.
 func (s *Service) Holders(ctx context.Context, roles []Role, areaIDs []int64) ([]int64, error) {
 	var args []any
-	in := func(n int) string {
-		ph := make([]string, n)
-		for i := range ph {
-			ph[i] = "$" + itoa(int64(len(args)+i+1))
+	// list appends vals to args and returns their placeholders.
+	list := func(vals ...any) string {
+		ph := make([]string, len(vals))
+		for i, v := range vals {
+			args = append(args, v)
+			ph[i] = "$" + itoa(int64(len(args)))
 		}
 		return strings.Join(ph, ", ")
 	}
-	where := "role IN (" + in(len(roles)) + ")"
+	var roleNames []any
 	for _, r := range roles {
-		args = append(args, string(r))
+		roleNames = append(roleNames, string(r))
 	}
+	where := "role IN (" + list(roleNames...) + ")"
 	if len(areaIDs) > 0 {
-		where += " AND area_id IN (" + in(len(areaIDs)) + ")"
-		for _, id := range areaIDs {
-			args = append(args, id)
+		ids := make([]any, len(areaIDs))
+		for i, id := range areaIDs {
+			ids[i] = id
 		}
+		where += " AND area_id IN (" + list(ids...) + ")"
 	}
 	return db.All(ctx, s.db.Q(ctx), func(row db.Scanner) (int64, error) {
 		var id int64
