@@ -45,7 +45,7 @@ func bench(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	}
 	if len(args) == 0 || args[0] != "write" {
 		return usageErr("用法 / usage:\n  linli bench write [--clients 32] [--duration 5s] [--db postgres://…]\n" +
-			"  linli bench intake [--clients 128] [--duration 10s] [--rate 1000] [--db postgres://…] [--cpuprofile F]\n" +
+			"  linli bench intake [--clients 256] [--duration 10s] [--rate 1000] [--db postgres://…] [--cpuprofile F]\n" +
 			"  linli bench import --rows N [--format csv|xlsx] [--db postgres://…] [--export] [--keep-indexes] [--cpuprofile F]\n" +
 			"  linli bench backup [--cases 1000000] [--dir D]\n" +
 			"  linli bench crash [--kills 20] [--clients 4] [--db postgres://…] [--seed N]\n" +

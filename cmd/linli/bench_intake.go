@@ -86,9 +86,14 @@ func benchIntake(ctx context.Context, args []string, stdout, stderr io.Writer) e
 func intakeBench(ctx context.Context, name string, args []string, o intakeOptions, stdout io.Writer) (intakeResult, intakeOptions, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.StringVar(&o.dsn, "db", "", "PostgreSQL to run Linli on instead of a fresh SQLite file (a fresh schema, dropped afterwards)")
-	// SQLite's single writer commits the reports waiting for it as one
-	// group; 32 connections left it waiting for the next group.
-	fs.IntVar(&o.clients, "clients", 128, "concurrent connections in the closed-loop phases (enough to fill SQLite's group commits)")
+	// As many connections as a node admits at once: a closed loop measures
+	// the server's capacity only with enough requests in flight to keep it
+	// busy. SQLite's single writer commits the reports waiting for it as one
+	// group, durable after one sync, so each report spends most of its round
+	// trip waiting for the disk rather than using a core; 32 and then 128
+	// connections left the cores partly idle (docs/benchmarks.md §6).
+	fs.IntVar(&o.clients, "clients", config.Default().MaxInFlight,
+		"concurrent connections in the closed-loop phases (default: the requests a node admits at once)")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long each phase runs")
 	fs.IntVar(&o.rate, "rate", 1000, "requests per second of the latency phase")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write the server's CPU profile of the closed-loop phase to this file")

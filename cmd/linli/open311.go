@@ -19,7 +19,7 @@ const open311Usage = `用法 / usage:
   linli open311 jurisdiction [--set ID]                           print or set this deployment's jurisdiction_id
   linli open311 pull --endpoint URL [--jurisdiction J] [--api-key K] [--format json|xml]
                      [--since 2026-01-01T00:00:00Z] [--until …] [--map REMOTE=LINLI,…] [--default CODE]
-  linli open311 bench [--clients 128] [--duration 10s] [--rate 1000] [--db postgres://…] [--cpuprofile F]`
+  linli open311 bench [--clients 256] [--duration 10s] [--rate 1000] [--db postgres://…] [--cpuprofile F]`
 
 // open311Cmd is `linli open311`: the keys of Open311 clients, pulling
 // requests from another GeoReport v2 server, and the POST benchmark.
