@@ -87,9 +87,14 @@ func serve(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 			return err
 		}
 		printDemo(stdout, accounts)
-		// Seeding hashed eight passwords at 19 MiB each; hand that memory
-		// back now rather than whenever the collector next runs, so that an
-		// idle demo server is small from the start.
+		// Seeding hashed eight passwords at 19 MiB each and wrote a few
+		// MB of pages through the writer's cache; hand that memory back now
+		// rather than whenever the collector next runs (or never, for
+		// SQLite's cache), so that an idle demo server is small from the
+		// start.
+		if err := a.DB.ReleaseMemory(ctx); err != nil {
+			return err
+		}
 		debug.FreeOSMemory()
 	}
 	l, err := a.Listen()

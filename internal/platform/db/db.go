@@ -288,3 +288,18 @@ func rootCause(err error) string {
 		err = u
 	}
 }
+
+// ReleaseMemory frees what SQLite's writer connection caches: after a bulk
+// write, such as the demo's seeding, its page cache holds every page the
+// write touched (up to writerCacheKiB) until asked, though an idle server
+// needs none of them; pages are read back from the file when used again.
+// Nothing to do on PostgreSQL.
+func (d *DB) ReleaseMemory(ctx context.Context) error {
+	if d.writer == nil {
+		return nil
+	}
+	return d.Write(ctx, func(ctx context.Context) error {
+		_, err := d.Q(ctx).ExecContext(ctx, "PRAGMA shrink_memory")
+		return err
+	})
+}

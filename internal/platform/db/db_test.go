@@ -173,3 +173,29 @@ func TestBadDSNsAreRefusedClearly(t *testing.T) {
 		t.Fatalf("the password leaked into the message: %s", s)
 	}
 }
+
+// Releasing the writer's memory after a bulk write keeps what was written
+// and leaves the database writable.
+func TestReleaseMemoryKeepsTheData(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		dbtest.Exec(t, d, "CREATE TABLE notes (n INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+		err := d.Write(context.Background(), func(ctx context.Context) error {
+			for i := range 2000 {
+				if _, err := d.Q(ctx).ExecContext(ctx, "INSERT INTO notes (n, body) VALUES ($1, $2)", i, strings.Repeat("x", 500)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.ReleaseMemory(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		dbtest.Exec(t, d, "INSERT INTO notes (n, body) VALUES (2000, 'after')")
+		if n := count(t, d, "SELECT COUNT(*) FROM notes WHERE length(body) = 500 OR body = 'after'"); n != 2001 {
+			t.Errorf("%d rows after the release, want 2001", n)
+		}
+	})
+}
