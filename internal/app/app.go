@@ -246,6 +246,7 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 	// Deadline warnings, overdue flags and escalations: each fires once
 	// however many nodes run.
 	go a.Jobs.Run(ctx)
+	go a.Cases.FlushStats(ctx, a.Log)
 	go a.Calendars.Watch(ctx, 5*time.Second, a.Log)
 	errc := make(chan error, 1)
 	go func() {
@@ -272,18 +273,11 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 
 // housekeeping purges expired sessions once an hour.
 func (a *App) housekeeping(ctx context.Context) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := a.Auth.PurgeExpired(ctx); err != nil {
-				a.Log.Warn("purging sessions", "err", err)
-			}
+	jobs.Repeat(ctx, time.Hour, func(ctx context.Context) {
+		if err := a.Auth.PurgeExpired(ctx); err != nil {
+			a.Log.Warn("purging sessions", "err", err)
 		}
-	}
+	})
 }
 
 // Close releases the database; queued writes are answered first.

@@ -716,3 +716,28 @@ func TestRunWakesOnKick(t *testing.T) {
 		}
 	})
 }
+
+// A poll that finds nothing due writes nothing: an idle node must leave the
+// disk alone (on SQLite every write is a commit and a sync). Then the job,
+// once due, runs.
+func TestIdlePollsDoNotWrite(t *testing.T) {
+	d := dbtest.Open(t, "sqlite:"+t.TempDir()+"/jobs.db")
+	clk := newClock()
+	r := jobs.NewRunner(d, "n1", clk.Now, quiet)
+	ran := 0
+	r.Handle("later", func(ctx context.Context, j jobs.Job) error { ran++; return nil })
+	enqueue(t, d, jobs.Job{Kind: "later", RunAt: t0.Add(time.Hour)})
+
+	before := dbtest.Writes(t, d)
+	for range 5 {
+		runDue(t, r, 0)
+	}
+	if n := dbtest.Writes(t, d) - before; n != 0 {
+		t.Errorf("five polls with nothing due made %v writes", n)
+	}
+	clk.Set(t0.Add(2 * time.Hour))
+	runDue(t, r, 1)
+	if ran != 1 || dbtest.Writes(t, d) == before {
+		t.Errorf("the due job ran %d times, writes %v → %v", ran, before, dbtest.Writes(t, d))
+	}
+}

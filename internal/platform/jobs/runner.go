@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -254,6 +255,9 @@ type outcome struct {
 // runOne claims the next due job and runs it. claimed is false when no job
 // was due.
 func (r *Runner) runOne(ctx context.Context, kinds []string) (claimed, ran bool, err error) {
+	if due, err := r.anyDue(ctx, kinds); err != nil || !due {
+		return false, false, err
+	}
 	var out outcome
 	var external Handler
 	var held []int64
@@ -308,17 +312,10 @@ func (r *Runner) runOne(ctx context.Context, kinds []string) (claimed, ran bool,
 // transaction, which has the database to itself. The dialect switch lives
 // here rather than in platform/db because only a job queue needs it.
 func (r *Runner) claim(ctx context.Context, kinds []string, now time.Time) (*Job, error) {
-	args := []any{now}
-	marks := make([]string, len(kinds))
-	for i, k := range kinds {
-		args = append(args, k)
-		marks[i] = fmt.Sprintf("$%d", i+2)
-	}
-	q := `SELECT id, kind, COALESCE(key, ''), payload, run_at, attempts, max_attempts FROM jobs
-		WHERE done_at IS NULL AND failed_at IS NULL AND run_at <= $1
-		AND (locked_until IS NULL OR locked_until <= $1) AND kind IN (` + strings.Join(marks, ", ") + ")"
+	where, args := dueWhere(kinds, now)
+	q := "SELECT id, kind, COALESCE(key, ''), payload, run_at, attempts, max_attempts FROM jobs WHERE " + where
 	if busy := r.busyIDs(); len(busy) > 0 {
-		marks = marks[:0]
+		marks := make([]string, 0, len(busy))
 		for _, id := range busy {
 			args = append(args, id)
 			marks = append(marks, fmt.Sprintf("$%d", len(args)))
@@ -334,6 +331,33 @@ func (r *Runner) claim(ctx context.Context, kinds []string, now time.Time) (*Job
 		return nil, err
 	}
 	return &rows[0], nil
+}
+
+// anyDue says, from a read, whether a job of kinds is due. Most polls find
+// none, and a claim is a write: on SQLite it queues behind every other
+// write and its commit syncs the disk, which made an idle node sync
+// several times a second with nothing to store. A job claimed by another
+// worker in between is simply not found by the claim.
+func (r *Runner) anyDue(ctx context.Context, kinds []string) (bool, error) {
+	where, args := dueWhere(kinds, ts(r.now()))
+	var one int
+	err := r.d.Q(ctx).QueryRowContext(ctx, "SELECT 1 FROM jobs WHERE "+where+" LIMIT 1", args...).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// dueWhere is the condition of the jobs of kinds due at now and not leased.
+func dueWhere(kinds []string, now time.Time) (string, []any) {
+	args := []any{now}
+	marks := make([]string, len(kinds))
+	for i, k := range kinds {
+		args = append(args, k)
+		marks[i] = fmt.Sprintf("$%d", i+2)
+	}
+	return `done_at IS NULL AND failed_at IS NULL AND run_at <= $1
+		AND (locked_until IS NULL OR locked_until <= $1) AND kind IN (` + strings.Join(marks, ", ") + ")", args
 }
 
 func (r *Runner) setBusy(busy bool, ids ...int64) {
@@ -568,4 +592,20 @@ func (r *Runner) Stats(ctx context.Context) (Stats, error) {
 		s.Lag = max(0, now.Sub(oldest))
 	}
 	return s, nil
+}
+
+// Repeat calls fn every interval on this node until ctx ends: for work
+// that is safe on every node at once and cheap when there is nothing to do,
+// which needs no job row (a job's claim and reschedule are writes).
+func Repeat(ctx context.Context, interval time.Duration, fn func(ctx context.Context)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fn(ctx)
+		}
+	}
 }

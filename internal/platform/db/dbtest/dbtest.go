@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/linli/linli/internal/platform/db"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Engines returns the DSNs to test against, by engine name. The PostgreSQL
@@ -117,4 +118,22 @@ func SQLitePlan(t testing.TB, query string, args ...any) string {
 		t.Fatal(err)
 	}
 	return plan.String()
+}
+
+// Writes is how many writes SQLite's single writer has run so far,
+// committed or failed, from its metrics (0 on PostgreSQL, which has none).
+func Writes(t testing.TB, d *db.DB) float64 {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(d.Collectors()...)
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == "linli_db_writes_total" {
+			return f.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	return 0
 }
