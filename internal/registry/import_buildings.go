@@ -2,8 +2,6 @@ package registry
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"strings"
 	"time"
 
@@ -198,10 +196,8 @@ func samePoint(a, b *Point) bool {
 
 func (r *buildingRows) plan(ctx context.Context) (objectCounts, error) {
 	var c objectCounts
-	for _, b := range r.list {
-		if err := r.planBuilding(ctx, b); err != nil {
-			return c, err
-		}
+	if err := r.planBuildings(ctx); err != nil {
+		return c, err
 	}
 	for _, l := range r.lines {
 		o := unchanged
@@ -216,25 +212,56 @@ func (r *buildingRows) plan(ctx context.Context) (objectCounts, error) {
 	return c, nil
 }
 
-// planBuilding finds the building by its standard address. One registered
-// in another grid is refused rather than moved: the file most likely
-// names the wrong grid, and a move is done on the building's page.
-func (r *buildingRows) planBuilding(ctx context.Context, b *buildingRow) error {
-	b.id, b.merged, b.act = 0, b.in, creates
-	old, err := r.svc.store.buildingAt(ctx, b.in.Road, b.in.DoorNo, b.in.Name)
-	if errors.Is(err, sql.ErrNoRows) {
-		return r.planRooms(ctx, b, nil)
+// planBuildings finds the file's buildings in the register by their
+// standard addresses, then the rooms of those the file may change, a few
+// hundred to a statement: a street's file holds thousands of buildings.
+func (r *buildingRows) planBuildings(ctx context.Context) error {
+	keys := make([]buildingKey, len(r.list))
+	for i, b := range r.list {
+		keys[i] = buildingKey{b.in.Road, b.in.DoorNo, b.in.Name}
 	}
+	registered, err := r.svc.store.buildingsAt(ctx, keys)
 	if err != nil {
 		return err
+	}
+	var ids []int64
+	accepted := make([]bool, len(r.list))
+	for i, b := range r.list {
+		old, found := registered[keys[i]]
+		accepted[i] = r.planBuilding(b, old, found)
+		if accepted[i] && found {
+			ids = append(ids, b.id)
+		}
+	}
+	rooms, err := r.svc.store.roomsOf(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i, b := range r.list {
+		if accepted[i] {
+			r.planRooms(b, rooms[b.id]) // none for a new building (id 0)
+		}
+	}
+	return nil
+}
+
+// planBuilding plans a building of the file against old, the one
+// registered at its address if found, and says whether the file may
+// change it. One registered in another grid is refused rather than moved:
+// the file most likely names the wrong grid, and a move is done on the
+// building's page.
+func (r *buildingRows) planBuilding(b *buildingRow, old Building, found bool) bool {
+	b.id, b.merged, b.act = 0, b.in, creates
+	if !found {
+		return true
 	}
 	switch {
 	case !r.p.Can(auth.RegistryEdit, old.AreaPath):
 		r.add(b.line, "name", "err.registry.import_building_scope", old.Address, old.GridName)
-		return nil
+		return false
 	case old.AreaID != r.grids[b.grid].AreaID:
 		r.add(b.line, "grid", "err.registry.import_building_grid", old.Address, old.Grid)
-		return nil
+		return false
 	}
 	b.id, b.act = old.ID, unchanged
 	m := &b.merged
@@ -253,16 +280,12 @@ func (r *buildingRows) planBuilding(ctx context.Context, b *buildingRow) error {
 	if m.Estate != old.Estate || m.Floors != old.Floors || m.Units != old.Units || !samePoint(m.Location, old.Location) {
 		b.act = updates
 	}
-	rooms, err := r.svc.store.rooms(ctx, b.id)
-	if err != nil {
-		return err
-	}
-	return r.planRooms(ctx, b, rooms)
+	return true
 }
 
 // planRooms matches the file's rooms of a building with its registered
 // ones by unit and number.
-func (r *buildingRows) planRooms(_ context.Context, b *buildingRow, registered []Room) error {
+func (r *buildingRows) planRooms(b *buildingRow, registered []Room) {
 	byKey := make(map[string]Room, len(registered))
 	for _, rm := range registered {
 		byKey[rm.Unit+"\x00"+rm.Number] = rm
@@ -284,7 +307,6 @@ func (r *buildingRows) planRooms(_ context.Context, b *buildingRow, registered [
 			rm.act = updates
 		}
 	}
-	return nil
 }
 
 func (r *buildingRows) write(ctx context.Context, now time.Time) error {

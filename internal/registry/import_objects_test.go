@@ -395,3 +395,30 @@ func TestImportObjectTemplates(t *testing.T) {
 		}
 	})
 }
+
+// A street's file holds more buildings than one lookup statement takes:
+// imported again with one room changed, every other building and room is
+// found and left alone.
+func TestImportManyBuildingsAgain(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		const buildings = 2*lookupBatch + 7
+		var rows [][]string
+		for i := range buildings {
+			for _, room := range []string{"101", "102"} {
+				rows = append(rows, []string{f.grid1.Code, "", "岱山路", fmt.Sprintf("%d号", i+1), "1号楼",
+					"", "", "", "", "1", room, "1", "自住"})
+			}
+		}
+		header := exportHeaderOf(KindBuildings)
+		if rep, err := f.importKind(t, f.worker, KindBuildings, sheetFile(t, "csv", header, rows), false); err != nil || rep.Created != len(rows) {
+			t.Fatalf("first import: %+v %v\n%s", rep, err, problems(err))
+		}
+		before := f.counts(t)
+		rows[len(rows)-1][12] = "出租" // the last building's second room, in the last statement
+		rep, err := f.importKind(t, f.worker, KindBuildings, sheetFile(t, "csv", header, rows), false)
+		if err != nil || rep.Created != 0 || rep.Updated != 1 || rep.Unchanged != len(rows)-1 || f.counts(t) != before {
+			t.Fatalf("again: %+v %v, %s (was %s)\n%s", rep, err, f.counts(t), before, problems(err))
+		}
+	})
+}

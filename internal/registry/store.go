@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -763,11 +764,36 @@ func (s store) insertPairs(ctx context.Context, table string, cols []string, row
 
 // --- imports and exports of buildings, households and places ---
 
-// buildingAt finds a building by its standard address, the key of the
-// table's unique constraint; sql.ErrNoRows when there is none.
-func (s store) buildingAt(ctx context.Context, road, doorNo, name string) (Building, error) {
-	return scanBuilding(s.db.Q(ctx).QueryRowContext(ctx, "SELECT "+buildingCols+buildingFrom+
-		"WHERE b.road = $1 AND b.door_no = $2 AND b.name = $3", road, doorNo, name))
+// buildingKey is a building's standard address, the key of the table's
+// unique constraint.
+type buildingKey struct{ road, doorNo, name string }
+
+func (b Building) key() buildingKey { return buildingKey{b.Road, b.DoorNo, b.Name} }
+
+// lookupBatch is how many keys or ids one lookup statement takes: a few
+// hundred rows a statement instead of one, well under both engines' limits
+// on parameters.
+const lookupBatch = 300
+
+// buildingsAt finds the registered buildings among keys, by key.
+func (s store) buildingsAt(ctx context.Context, keys []buildingKey) (map[buildingKey]Building, error) {
+	out := make(map[buildingKey]Building, len(keys))
+	for chunk := range slices.Chunk(keys, lookupBatch) {
+		var a args
+		rows := make([]string, len(chunk))
+		for i, k := range chunk {
+			rows[i] = "(" + a.add(k.road) + ", " + a.add(k.doorNo) + ", " + a.add(k.name) + ")"
+		}
+		found, err := db.All(ctx, s.db.Q(ctx), scanBuilding, "SELECT "+buildingCols+buildingFrom+
+			"WHERE (b.road, b.door_no, b.name) IN (VALUES "+strings.Join(rows, ", ")+")", a...)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range found {
+			out[b.key()] = b
+		}
+	}
+	return out, nil
 }
 
 func (s store) updateRoom(ctx context.Context, id int64, in RoomInput) error {
@@ -779,20 +805,22 @@ func (s store) updateRoom(ctx context.Context, id int64, in RoomInput) error {
 // of a building's page.
 func (s store) roomsOf(ctx context.Context, buildings []int64) (map[int64][]Room, error) {
 	out := map[int64][]Room{}
-	if len(buildings) == 0 {
-		return out, nil
+	for chunk := range slices.Chunk(buildings, lookupBatch) {
+		var a args
+		marks := make([]string, len(chunk))
+		for i, id := range chunk {
+			marks[i] = a.add(id)
+		}
+		rooms, err := db.All(ctx, s.db.Q(ctx), scanRoom, "SELECT "+roomCols+" FROM registry_rooms WHERE building_id IN ("+
+			strings.Join(marks, ", ")+") ORDER BY building_id, unit, floor, number", a...)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rooms {
+			out[r.BuildingID] = append(out[r.BuildingID], r)
+		}
 	}
-	var a args
-	marks := make([]string, len(buildings))
-	for i, id := range buildings {
-		marks[i] = a.add(id)
-	}
-	rooms, err := db.All(ctx, s.db.Q(ctx), scanRoom, "SELECT "+roomCols+" FROM registry_rooms WHERE building_id IN ("+
-		strings.Join(marks, ", ")+") ORDER BY building_id, unit, floor, number", a...)
-	for _, r := range rooms {
-		out[r.BuildingID] = append(out[r.BuildingID], r)
-	}
-	return out, err
+	return out, nil
 }
 
 // householdsIn returns the households of a grid, oldest first.
