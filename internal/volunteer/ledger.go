@@ -68,7 +68,7 @@ func (in *CorrectionInput) validate(limit int, key string) error {
 
 // CorrectHours appends a correction to a volunteer's hours.
 func (s *Service) CorrectHours(ctx context.Context, volunteerID int64, in CorrectionInput) error {
-	if _, err := auth.Require(ctx, auth.VolunteerManage); err != nil {
+	if err := s.mayManageVolunteer(ctx, volunteerID); err != nil {
 		return err
 	}
 	if err := in.validate(maxCorrection, "err.volunteer.correction"); err != nil {
@@ -83,6 +83,17 @@ func (s *Service) CorrectHours(ctx context.Context, volunteerID int64, in Correc
 		}
 		return s.record(ctx, "hours.correct", "volunteer", volunteerID, fmt.Sprint(in.Amount))
 	})
+}
+
+// mayManageVolunteer refuses, before the input is looked at, a caller who
+// may not manage the volunteer: whoever may not act is told so, not what
+// is wrong with a form they cannot send. The transaction checks again.
+func (s *Service) mayManageVolunteer(ctx context.Context, volunteerID int64) error {
+	if _, err := auth.Require(ctx, auth.VolunteerManage); err != nil {
+		return err
+	}
+	_, err := s.volunteerFor(ctx, volunteerID, auth.VolunteerManage)
+	return err
 }
 
 // Entry is a row of one of the ledgers, as shown.
@@ -234,7 +245,7 @@ func (s *Service) earnPoints(ctx context.Context, g Signup, x Activity, minutes 
 
 // CorrectPoints appends a correction to a volunteer's points.
 func (s *Service) CorrectPoints(ctx context.Context, volunteerID int64, in CorrectionInput) error {
-	if _, err := auth.Require(ctx, auth.VolunteerManage); err != nil {
+	if err := s.mayManageVolunteer(ctx, volunteerID); err != nil {
 		return err
 	}
 	if err := in.validate(1000, "err.volunteer.points_correction"); err != nil {

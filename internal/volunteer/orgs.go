@@ -292,7 +292,9 @@ type Review struct {
 // ReviewOrg records the review of a year, once per year, for a year that
 // has begun.
 func (s *Service) ReviewOrg(ctx context.Context, orgID int64, in Review) error {
-	if _, err := auth.Require(ctx, auth.VolunteerManage); err != nil {
+	// Whoever may not review the organisation is told so before what is
+	// wrong with the review; the transaction checks again.
+	if _, err := s.orgFor(ctx, orgID, auth.VolunteerManage); err != nil {
 		return err
 	}
 	in.Note = strings.TrimSpace(in.Note)
