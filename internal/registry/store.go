@@ -17,13 +17,11 @@ import (
 // store is the register's SQL, nothing else.
 type store struct{ db *db.DB }
 
-// args collects query arguments and hands out their placeholders.
+// args collects query arguments and hands out their placeholders: a
+// db.Args with the register's scope conditions.
 type args []any
 
-func (a *args) add(v any) string {
-	*a = append(*a, v)
-	return "$" + strconv.Itoa(len(*a))
-}
+func (a *args) add(v any) string { return (*db.Args)(a).Add(v) }
 
 // scope appends the caller's area filter for perm on column.
 func (a *args) scope(p *auth.Principal, perm auth.Perm, column string) string {
@@ -779,10 +777,10 @@ const lookupBatch = 300
 func (s store) buildingsAt(ctx context.Context, keys []buildingKey) (map[buildingKey]Building, error) {
 	out := make(map[buildingKey]Building, len(keys))
 	for chunk := range slices.Chunk(keys, lookupBatch) {
-		var a args
+		var a db.Args
 		rows := make([]string, len(chunk))
 		for i, k := range chunk {
-			rows[i] = "(" + a.add(k.road) + ", " + a.add(k.doorNo) + ", " + a.add(k.name) + ")"
+			rows[i] = "(" + a.Add(k.road) + ", " + a.Add(k.doorNo) + ", " + a.Add(k.name) + ")"
 		}
 		found, err := db.All(ctx, s.db.Q(ctx), scanBuilding, "SELECT "+buildingCols+buildingFrom+
 			"WHERE (b.road, b.door_no, b.name) IN (VALUES "+strings.Join(rows, ", ")+")", a...)
@@ -806,13 +804,9 @@ func (s store) updateRoom(ctx context.Context, id int64, in RoomInput) error {
 func (s store) roomsOf(ctx context.Context, buildings []int64) (map[int64][]Room, error) {
 	out := map[int64][]Room{}
 	for chunk := range slices.Chunk(buildings, lookupBatch) {
-		var a args
-		marks := make([]string, len(chunk))
-		for i, id := range chunk {
-			marks[i] = a.add(id)
-		}
+		var a db.Args
 		rooms, err := db.All(ctx, s.db.Q(ctx), scanRoom, "SELECT "+roomCols+" FROM registry_rooms WHERE building_id IN ("+
-			strings.Join(marks, ", ")+") ORDER BY building_id, unit, floor, number", a...)
+			db.In(&a, chunk)+") ORDER BY building_id, unit, floor, number", a...)
 		if err != nil {
 			return nil, err
 		}

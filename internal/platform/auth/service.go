@@ -357,27 +357,14 @@ func (s *Service) grants(ctx context.Context, userID int64) ([]GrantInfo, error)
 // permission: it is for modules deciding whom a move concerns (the staff
 // told of a new report), not for showing who holds what.
 func (s *Service) Holders(ctx context.Context, roles []Role, areaIDs []int64) ([]int64, error) {
-	var args []any
-	// list appends vals to args and returns their placeholders.
-	list := func(vals ...any) string {
-		ph := make([]string, len(vals))
-		for i, v := range vals {
-			args = append(args, v)
-			ph[i] = "$" + itoa(int64(len(args)))
-		}
-		return strings.Join(ph, ", ")
+	roleNames := make([]string, len(roles))
+	for i, r := range roles {
+		roleNames[i] = string(r)
 	}
-	var roleNames []any
-	for _, r := range roles {
-		roleNames = append(roleNames, string(r))
-	}
-	where := "role IN (" + list(roleNames...) + ")"
+	var args db.Args
+	where := "role IN (" + db.In(&args, roleNames) + ")"
 	if len(areaIDs) > 0 {
-		ids := make([]any, len(areaIDs))
-		for i, id := range areaIDs {
-			ids[i] = id
-		}
-		where += " AND area_id IN (" + list(ids...) + ")"
+		where += " AND area_id IN (" + db.In(&args, areaIDs) + ")"
 	}
 	return db.All(ctx, s.db.Q(ctx), func(row db.Scanner) (int64, error) {
 		var id int64

@@ -312,15 +312,10 @@ func (r *Runner) runOne(ctx context.Context, kinds []string) (claimed, ran bool,
 // transaction, which has the database to itself. The dialect switch lives
 // here rather than in platform/db because only a job queue needs it.
 func (r *Runner) claim(ctx context.Context, kinds []string, now time.Time) (*Job, error) {
-	where, args := dueWhere(kinds, now)
-	q := "SELECT id, kind, COALESCE(key, ''), payload, run_at, attempts, max_attempts FROM jobs WHERE " + where
+	var args db.Args
+	q := "SELECT id, kind, COALESCE(key, ''), payload, run_at, attempts, max_attempts FROM jobs WHERE " + dueWhere(&args, kinds, now)
 	if busy := r.busyIDs(); len(busy) > 0 {
-		marks := make([]string, 0, len(busy))
-		for _, id := range busy {
-			args = append(args, id)
-			marks = append(marks, fmt.Sprintf("$%d", len(args)))
-		}
-		q += " AND id NOT IN (" + strings.Join(marks, ", ") + ")"
+		q += " AND id NOT IN (" + db.In(&args, busy) + ")"
 	}
 	q += " ORDER BY run_at, id LIMIT 1"
 	if r.d.Kind == db.Postgres {
@@ -339,9 +334,9 @@ func (r *Runner) claim(ctx context.Context, kinds []string, now time.Time) (*Job
 // several times a second with nothing to store. A job claimed by another
 // worker in between is simply not found by the claim.
 func (r *Runner) anyDue(ctx context.Context, kinds []string) (bool, error) {
-	where, args := dueWhere(kinds, ts(r.now()))
+	var args db.Args
 	var one int
-	err := r.d.Q(ctx).QueryRowContext(ctx, "SELECT 1 FROM jobs WHERE "+where+" LIMIT 1", args...).Scan(&one)
+	err := r.d.Q(ctx).QueryRowContext(ctx, "SELECT 1 FROM jobs WHERE "+dueWhere(&args, kinds, ts(r.now()))+" LIMIT 1", args...).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -349,15 +344,10 @@ func (r *Runner) anyDue(ctx context.Context, kinds []string) (bool, error) {
 }
 
 // dueWhere is the condition of the jobs of kinds due at now and not leased.
-func dueWhere(kinds []string, now time.Time) (string, []any) {
-	args := []any{now}
-	marks := make([]string, len(kinds))
-	for i, k := range kinds {
-		args = append(args, k)
-		marks[i] = fmt.Sprintf("$%d", i+2)
-	}
-	return `done_at IS NULL AND failed_at IS NULL AND run_at <= $1
-		AND (locked_until IS NULL OR locked_until <= $1) AND kind IN (` + strings.Join(marks, ", ") + ")", args
+func dueWhere(args *db.Args, kinds []string, now time.Time) string {
+	at := args.Add(now)
+	return "done_at IS NULL AND failed_at IS NULL AND run_at <= " + at +
+		" AND (locked_until IS NULL OR locked_until <= " + at + ") AND kind IN (" + db.In(args, kinds) + ")"
 }
 
 func (r *Runner) setBusy(busy bool, ids ...int64) {
